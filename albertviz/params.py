@@ -1,0 +1,94 @@
+"""Parameter counts, sizes, training memory and FLOPs, from the real module on the meta device.
+
+Counting builds the actual `Encoder` (and MLM head) with `torch.device("meta")`: shapes without
+storage, so ALBERT-xxlarge costs no memory, and a count can never disagree with the model the other
+pages run. `unrolled` rebuilds the same shape with sharing switched off: the price of the layers if
+every one had its own weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .config import ModelConfig
+from .model import Encoder, MLMHead
+
+BYTES_PER_PARAM = {"fp32": 4, "fp16": 2, "int8": 1}
+# Adam keeps fp32 weights, gradients and two moment estimates: 4 numbers of 4 bytes per parameter.
+ADAM_BYTES_PER_PARAM = 16
+
+
+@dataclass(frozen=True)
+class ParamReport:
+    total: int  # unique trainable parameters, as sum(p.numel() for p in model.parameters())
+    unrolled: int  # the same shape with no sharing
+    by_component: dict[str, int] = field(default_factory=dict)
+    flops_per_token: int = 0  # forward pass, 2 FLOPs per multiply-add, at `seq_len`
+    seq_len: int = 128
+
+    @property
+    def saving(self) -> float:
+        """Fraction of the unrolled parameters that sharing removes."""
+        return 1.0 - self.total / self.unrolled if self.unrolled else 0.0
+
+    def bytes(self, dtype: str = "fp32") -> int:
+        return self.total * BYTES_PER_PARAM[dtype]
+
+    @property
+    def sizes_mb(self) -> dict[str, float]:
+        return {d: self.bytes(d) / 1e6 for d in BYTES_PER_PARAM}
+
+    @property
+    def adam_training_bytes(self) -> int:
+        """Weights + gradients + 2 Adam moments in fp32 (activations excluded: they scale with batch)."""
+        return self.total * ADAM_BYTES_PER_PARAM
+
+
+def _numel(module: torch.nn.Module | None) -> int:
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
+
+
+def _count_modules(config: ModelConfig, include_head: bool) -> dict[str, int]:
+    with torch.device("meta"):
+        enc = Encoder(config)
+        head = MLMHead(config) if include_head else None
+    parts = {
+        "embeddings": _numel(enc.embeddings),
+        "attention": _numel(enc.attention_blocks),
+        "ffn": _numel(enc.ffn_blocks),
+        "pooler": _numel(enc.pooler),
+    }
+    if head is not None:
+        parts["head"] = _numel(head)
+    return parts
+
+
+def flops_per_token(config: ModelConfig, seq_len: int = 128) -> int:
+    """Forward FLOPs for one token: every layer runs, shared or not, so sharing changes nothing here.
+
+    Per layer: Q, K, V, O projections 4·H² multiply-adds, FFN 2·H·F, attention scores and the
+    weighted sum 2·T·H; plus the E→H projection when embeddings are factorized.
+    """
+    H, F, L = config.hidden_size, config.intermediate_size, config.num_layers
+    macs = L * (4 * H * H + 2 * H * F + 2 * seq_len * H)
+    if config.has_projection:
+        macs += config.E * H
+    return 2 * macs
+
+
+def count_parameters(config: ModelConfig, include_head: bool = False, seq_len: int = 128) -> ParamReport:
+    """Count unique parameters of `Encoder(config)` (pooler included when configured).
+
+    With `include_head`, the MLM head's own parameters (dense, LayerNorm, output bias; the decoder
+    is tied to the word vectors) are added as `head`.
+    """
+    parts = _count_modules(config, include_head)
+    total = sum(parts.values())
+    if config.sharing == "none":
+        unrolled = total
+    else:
+        unrolled = sum(_count_modules(config.with_(sharing="none"), include_head).values())
+    return ParamReport(total=total, unrolled=unrolled, by_component=parts,
+                       flops_per_token=flops_per_token(config, seq_len), seq_len=seq_len)
