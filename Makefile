@@ -15,9 +15,9 @@ $(VENV)/.runtime: $(PY) requirements.txt requirements-nodeps.txt
 	$(PIP) --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-train.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
-	$(PIP) --no-deps -r requirements-train.txt
+	$(PIP) --no-deps -r
 	touch $@
 
 setup: $(VENV)/.runtime

@@ -54,7 +54,7 @@ class AttentionBlock(nn.Module):
         self.output = nn.Linear(H, H)
         self.LayerNorm = nn.LayerNorm(H, eps=config.layer_norm_eps)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, need_weights: bool
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
         B, T, H = x.shape
         nh = self.num_heads
@@ -64,7 +64,9 @@ class AttentionBlock(nn.Module):
 
         q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
         if need_weights:
-            scores = q @ k.transpose(-1, -2) / math.sqrt(H // nh) + mask  # (B, nh, T, T)
+            scores = q @ k.transpose(-1, -2) / math.sqrt(H // nh)  # (B, nh, T, T)
+            if mask is not None:
+                scores = scores + mask
             probs = scores.softmax(dim=-1)
             ctx = probs @ v  # (B, nh, T, hs)
         else:
@@ -146,10 +148,10 @@ class Encoder(nn.Module):
         return EncoderOutput(x, tuple(hidden), tuple(attentions), pooled)
 
     @staticmethod
-    def additive_mask(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
+    def additive_mask(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
         """0 where a key may be attended, the dtype's minimum where it is padding (as HF does)."""
         if attention_mask is None:
-            return torch.zeros((), dtype=dtype)
+            return None
         return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
 

