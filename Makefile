@@ -17,7 +17,6 @@ $(VENV)/.runtime: $(PY) requirements.txt requirements-nodeps.txt
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
-	$(PIP) --no-deps -r
 	touch $@
 
 setup: $(VENV)/.runtime
