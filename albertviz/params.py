@@ -92,3 +92,26 @@ def count_parameters(config: ModelConfig, include_head: bool = False, seq_len: i
         unrolled = sum(_count_modules(config.with_(sharing="none"), include_head).values())
     return ParamReport(total=total, unrolled=unrolled, by_component=parts,
                        flops_per_token=flops_per_token(config, seq_len), seq_len=seq_len)
+
+
+def sharing_embedding_grid(config: ModelConfig) -> list[dict]:
+    """Unique parameters of the current shape for every sharing mode × embedding type.
+
+    Factorized uses the config's E when it is factorized, else ALBERT's 128 (at most H/2); hashed keeps
+    the config's E when hashed, else computes H-dim vectors directly as EELBERT does.
+    """
+    from .config import EMBEDDING_TYPES, SHARING_MODES
+
+    H = config.hidden_size
+    sizes = {"full": H,
+             "factorized": config.E if config.embedding == "factorized" else max(1, min(128, H // 2)),
+             "hashed": config.E if config.embedding == "hashed" else H}
+    rows = []
+    for embedding in EMBEDDING_TYPES:
+        E = sizes[embedding]
+        for sharing in SHARING_MODES:
+            cfg = config.with_(embedding=embedding, embedding_size=E, sharing=sharing)
+            r = count_parameters(cfg)
+            rows.append({"embedding": embedding, "E": E, "sharing": sharing, "parameters": r.total,
+                         "embedding share": r.by_component["embeddings"] / r.total})
+    return rows

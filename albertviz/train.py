@@ -220,7 +220,7 @@ class Trainer:
     def save_checkpoint(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {f"model.{k}": v.contiguous() for k, v in self.model.state_dict().items()}
-        for i, (p, st) in enumerate(self._opt_states()):
+        for i, st in self._opt_states():
             for k, v in st.items():
                 tensors[f"opt.{i}.{k}"] = v.reshape(-1) if k == "step" else v
         save_file(tensors, str(folder / "state.safetensors"))
@@ -228,9 +228,10 @@ class Trainer:
                 "train_config": asdict(self.cfg)}
         (folder / "state.json").write_text(json.dumps(meta))
 
-    def _opt_states(self):
+    def _opt_states(self) -> list[tuple[int, dict]]:
+        """(position among all parameters, Adam state) for every parameter that has state."""
         params = [p for g in self.opt.param_groups for p in g["params"]]
-        return [(p, self.opt.state[p]) for p in params if p in self.opt.state]
+        return [(i, self.opt.state[p]) for i, p in enumerate(params) if p in self.opt.state]
 
     def load_checkpoint(self, folder: Path) -> bool:
         meta_path = folder / "state.json"

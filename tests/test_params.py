@@ -7,7 +7,7 @@ import torch
 from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel
 
 from albertviz import PRESETS, ConfigError, Encoder, ModelConfig, count_parameters
-from albertviz.config import EMBEDDING_TYPES, SHARING_MODES, SHARE_STRATEGIES
+from albertviz.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
 from albertviz.sharing import num_blocks
 
 

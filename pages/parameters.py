@@ -1,0 +1,120 @@
+"""Parameter explorer: any shape, any sharing mode and embedding type, counted from the real module."""
+
+import pandas as pd
+import streamlit as st
+
+from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters
+from albertviz.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
+from albertviz.figures.params import component_bars, grid_bars
+from albertviz.paper import table_1_rows, table_4_rows
+from albertviz.params import sharing_embedding_grid
+from albertviz.sharing import plan_letters
+
+SHAPE_KEYS = {"vocab_size": "V (vocabulary)", "embedding_size": "E (embedding size)", "hidden_size": "H (hidden)",
+              "num_layers": "L (layers)", "num_heads": "A (heads)", "intermediate_size": "F (FFN size)"}
+SHARING_HELP = {"none": "not shared (BERT)", "all": "all-shared (ALBERT)", "ffn": "shared FFN",
+                "attention": "shared attention"}
+
+
+def load_preset() -> None:
+    """Copy the chosen preset into the widgets (a callback, so the widgets can still be edited)."""
+    cfg = PRESETS[st.session_state["params_preset"]]
+    for field in SHAPE_KEYS:
+        st.session_state[f"params_{field}"] = getattr(cfg, field)
+    st.session_state["params_embedding"] = cfg.embedding
+    st.session_state["params_sharing"] = cfg.sharing
+    st.session_state["params_groups"] = cfg.num_groups
+
+
+if "params_vocab_size" not in st.session_state:
+    st.session_state["params_preset"] = "albert-base"
+    load_preset()
+
+st.title("🧮 Parameter explorer")
+st.caption("Every number here is counted from the real albertviz module built on PyTorch's meta device "
+           "(shapes without memory), so it always agrees with the models on the other pages.")
+
+left, right = st.columns([1, 2.2], gap="large")
+with left:
+    st.selectbox("Start from a preset", list(PRESETS), key="params_preset", on_change=load_preset)
+    cols = st.columns(2)
+    for i, (field, text) in enumerate(SHAPE_KEYS.items()):
+        cols[i % 2].number_input(text, min_value=1, max_value=10_000_000, step=1, key=f"params_{field}")
+    embedding = st.radio("Embedding", EMBEDDING_TYPES, key="params_embedding", horizontal=True,
+                         help="full: V×H table · factorized: V×E + E×H · hashed: no table, vectors from n-grams")
+    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="params_sharing", format_func=SHARING_HELP.get)
+    strategy = st.selectbox("Where the groups go (Takase & Kiyono)", SHARE_STRATEGIES, key="params_strategy",
+                            disabled=sharing == "none",
+                            format_func={"sequence": "sequence (AABBCC)", "cycle": "cycle (ABCABC)",
+                                         "cycle_rev": "cycle, reversed (ABCCBA)"}.get)
+    groups = st.number_input("Parameter groups M (1 = ALBERT)", min_value=0, max_value=1000, key="params_groups",
+                             disabled=sharing == "none")
+    seq_len = st.slider("Sequence length for FLOPs", 16, 512, 128, 16, key="params_seq_len")
+
+values = {f: int(st.session_state[f"params_{f}"]) for f in SHAPE_KEYS}
+if embedding == "full":
+    values["embedding_size"] = values["hidden_size"]
+try:
+    config = ModelConfig(**values, embedding=embedding, sharing=sharing, share_strategy=strategy,
+                         num_groups=int(groups) if sharing != "none" else 1)
+    report = count_parameters(config, seq_len=seq_len)
+except ConfigError as err:
+    with right:
+        st.error(f"This shape cannot be built: {err}", icon="⚠️")
+    st.stop()
+
+with right:
+    attn_plan, ffn_plan = plan_letters(config)
+    st.markdown(f"**{config.describe()}** — attention blocks `{attn_plan}`, FFN blocks `{ffn_plan}`")
+    m = st.columns(4)
+    m[0].metric("Unique parameters", f"{report.total / 1e6:,.2f}M")
+    m[1].metric("Without sharing (unrolled)", f"{report.unrolled / 1e6:,.2f}M")
+    m[2].metric("Saved by sharing", f"{report.saving:.0%}")
+    m[3].metric("Forward FLOPs / token", f"{report.flops_per_token / 1e6:,.1f}M",
+                help="2 FLOPs per multiply-add, at the chosen sequence length")
+    st.caption("Sharing does not change FLOPs per token: a shared block is still run once per layer, so the "
+               "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
+
+    pinned = st.session_state.get("params_pinned")
+    b1, b2 = st.columns(2)
+    if b1.button("📌 Pin this model for comparison", key="params_pin"):
+        st.session_state["params_pinned"] = config
+        pinned = config
+    if pinned is not None and b2.button("Unpin", key="params_unpin"):
+        st.session_state.pop("params_pinned", None)
+        pinned = None
+
+    bars = {"this model": report}
+    if config.sharing != "none":
+        bars["same shape, not shared"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
+    if pinned is not None:
+        bars["📌 pinned"] = count_parameters(pinned, seq_len=seq_len)
+    st.plotly_chart(component_bars(bars), key="params_components_chart")
+    st.caption("Embeddings dominate small models; attention and FFN dominate big ones. Sharing divides the "
+               "attention and/or FFN bars by L/M and leaves the embedding bar alone.")
+
+    rows = []
+    for label, r in bars.items():
+        rows.append({"model": label, "parameters (M)": r.total / 1e6, "fp32 (MB)": r.sizes_mb["fp32"],
+                     "fp16 (MB)": r.sizes_mb["fp16"], "int8 (MB)": r.sizes_mb["int8"],
+                     "Adam training (GB)": r.adam_training_bytes / 1e9,
+                     "FLOPs/token (M)": r.flops_per_token / 1e6})
+    st.dataframe(pd.DataFrame(rows).set_index("model").style.format("{:,.2f}"), key="params_sizes")
+    st.caption("Training memory = fp32 weights + gradients + Adam's two moments (16 bytes per parameter); "
+               "activations come on top and grow with batch size and sequence length.")
+    if pinned is not None:
+        st.markdown(f"📌 pinned: **{pinned.describe()}** ({bars['📌 pinned'].total / 1e6:,.2f}M)")
+
+st.subheader("Every sharing mode × embedding type for this shape")
+grid = sharing_embedding_grid(config)
+st.plotly_chart(grid_bars(grid), key="params_grid_chart")
+table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="parameters") / 1e6
+st.dataframe(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="params_grid")
+st.caption("Read across a row to see what the embedding choice saves; down a column for sharing.")
+
+with st.expander("ALBERT's tables, recomputed", expanded=False):
+    st.markdown("**Table 1** — model sizes (the paper rounds, and counts BERT with its own vocabulary).")
+    st.dataframe(pd.DataFrame(table_1_rows()), hide_index=True, key="params_table1")
+    st.markdown("**Table 4** — ALBERT-base with E = 768 or 128 under each sharing mode. The printed numbers "
+                "match the encoder **without its pooler**: all eight within 1M.")
+    st.dataframe(pd.DataFrame(table_4_rows()), hide_index=True, key="params_table4")
