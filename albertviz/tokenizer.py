@@ -51,3 +51,16 @@ def encode(tokenizer: Tokenizer, text: str, pair: str | None = None, max_len: in
         sep_id = ids[-1]
         ids, tokens, types = ids[:max_len - 1] + [sep_id], tokens[:max_len - 1] + ["[SEP]"], types[:max_len]
     return Encoded(ids, tokens, types, n > max_len, n)
+
+
+def mask_token(tokenizer: Tokenizer, text: str, position: int) -> str:
+    """`text` with the token at `position` (as `encode(tokenizer, text)` numbers them) replaced by [MASK].
+
+    The cut uses the tokenizer's character offsets, so the rest of the text is kept exactly as typed;
+    masking a word piece ('##ing') masks just that piece.
+    """
+    enc = tokenizer.encode(text)
+    if not 0 <= position < len(enc.ids) or enc.special_tokens_mask[position]:
+        raise ValueError(f"position {position} is not an ordinary token of the text")
+    start, end = enc.offsets[position]
+    return text[:start] + "[MASK]" + text[end:]

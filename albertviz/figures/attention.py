@@ -1,0 +1,209 @@
+"""Figures for the Attention page: head grids, one large head, the layer plan, per-layer summaries.
+
+All builders are pure: numpy arrays (attention of one sentence, `(L, heads, T, T)`, rows sum to 1),
+token strings and configs in, `go.Figure` out. Token strings come from users, so they are HTML-escaped
+before plotly sees them (plotly renders a small subset of HTML in labels).
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from ..analysis import attention_entropy, attention_share, mean_attention_distance
+from ..config import ModelConfig
+from ..sharing import layer_plan, plan_letters
+
+SPECIAL_TOKENS = ("[CLS]", "[SEP]")
+COLORSCALE = "Blues"
+PALETTE = qualitative.Alphabet  # 26 distinct colours, one per block id
+DECIMALS = 4  # weights are shown to 3 places; 4 keeps the payload small and rows summing to 1 ± T·5e-5
+MAX_HOVER_CELLS = 160 * 160  # above this, hover names positions instead of tokens (payload size)
+
+
+def escape_tokens(tokens: list[str]) -> list[str]:
+    """Tokens as plotly-safe label text: markup is shown, never interpreted."""
+    return [html.escape(str(t), quote=False) for t in tokens]
+
+
+def special_mask(tokens: list[str]) -> np.ndarray:
+    """True for [CLS]/[SEP] positions, the columns attention often parks on."""
+    return np.array([t in SPECIAL_TOKENS for t in tokens], dtype=bool)
+
+
+def layer_summary(attentions: np.ndarray, tokens: list[str]) -> dict[str, np.ndarray]:
+    """Per layer, averaged over heads and query tokens: how spread out attention is, how far it looks,
+    and how much of it parks on [CLS]/[SEP]. Each value is an array of length L."""
+    attn = torch.as_tensor(np.asarray(attentions), dtype=torch.float64)  # (L, heads, T, T)
+    special = torch.as_tensor(special_mask(tokens))
+    out = {
+        "entropy": attention_entropy(attn).mean(dim=(-1, -2)).numpy(),
+        "distance": mean_attention_distance(attn).mean(dim=(-1, -2)).numpy(),
+        "special_share": attention_share(attn, special).mean(dim=(-1, -2)).numpy(),
+    }
+    if special.any() and not special.all():
+        out["entropy_no_special"] = attention_entropy(attn, exclude=special).mean(dim=(-1, -2)).numpy()
+    return out
+
+
+def _pair_text(labels: list[str]) -> list[list[str]]:
+    """Hover text per cell: 'query → key' with token strings."""
+    return [[f"{q} → {k}" for k in labels] for q in labels]
+
+
+def attention_grid(attentions: np.ndarray, tokens: list[str], max_tokens: int = 32,
+                   title: str = "Attention of every head in every layer") -> go.Figure:
+    """L rows × heads columns of small heatmaps (query rows, key columns), one shared colour scale.
+
+    Only the first `max_tokens` tokens are drawn, so L·heads·T² stays small enough for the browser.
+    """
+    attn = np.asarray(attentions, dtype=np.float64)
+    L, H, T, _ = attn.shape
+    n = min(T, max_tokens)
+    attn = np.round(attn[:, :, :n, :n], DECIMALS)
+    labels = escape_tokens(tokens[:n])
+    text = _pair_text([f"{i}:{t}" for i, t in enumerate(labels)])
+    fig = make_subplots(rows=L, cols=H, horizontal_spacing=0.012, vertical_spacing=0.02,
+                        row_titles=[f"layer {i + 1}" for i in range(L)],
+                        column_titles=[f"head {h + 1}" for h in range(H)])
+    cells = [(layer, head) for layer in range(L) for head in range(H)]
+    fig.add_traces(  # one batched call: adding 72 traces one by one costs ~1 s
+        [go.Heatmap(z=attn[layer, head], text=text, coloraxis="coloraxis",
+                    hovertemplate=(f"layer {layer + 1}, head {head + 1}<br>%{{text}}"
+                                   "<br>weight %{z:.3f}<extra></extra>")) for layer, head in cells],
+        rows=[layer + 1 for layer, _ in cells], cols=[head + 1 for _, head in cells])
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="", autorange="reversed")
+    cut = f" (first {n} of {T} tokens)" if n < T else ""
+    fig.update_layout(
+        title=f"{title}{cut}", height=max(320, 70 + 95 * L), margin=dict(l=10, r=60, t=80, b=10),
+        coloraxis=dict(colorscale=COLORSCALE, cmin=0.0, cmax=float(attn.max()) if attn.size else 1.0,
+                       colorbar=dict(title="weight", thickness=12)))
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int,
+                 title: str | None = None) -> go.Figure:
+    """One head's (T, T) map, large, tokens on both axes: row = the token that looks, column = where."""
+    attn = np.round(np.asarray(attention, dtype=np.float64), DECIMALS)
+    T = attn.shape[-1]
+    labels = escape_tokens(tokens)
+    pos = list(range(T))
+    hover = T * T <= MAX_HOVER_CELLS
+    fig = go.Figure(go.Heatmap(
+        z=attn, x=pos, y=pos, colorscale=COLORSCALE, zmin=0.0, zmax=max(float(attn.max()), 1e-6),
+        text=_pair_text(labels) if hover else None,
+        hovertemplate=("%{text}" if hover else "query #%{y} → key #%{x}")
+        + "<br>weight %{z:.3f}<extra></extra>",
+        colorbar=dict(title="weight", thickness=12)))
+    tick = dict(tickmode="array", tickvals=pos, ticktext=labels, tickfont=dict(size=11 if T <= 40 else 8))
+    fig.update_xaxes(title="key (attended-to token)", side="top", tickangle=-60, **tick)
+    fig.update_yaxes(title="query (token that looks)", autorange="reversed", **tick)
+    size = int(min(900, max(420, 140 + 22 * T)))
+    fig.update_layout(title=title or f"Layer {layer + 1}, head {head + 1}", height=size,
+                      margin=dict(l=10, r=10, t=120, b=10))
+    return fig
+
+
+def _block_colors(n: int) -> list[list]:
+    """A stepped colour scale: value i (of n) gets PALETTE[i]."""
+    scale = []
+    for i in range(n):
+        color = PALETTE[i % len(PALETTE)]
+        scale += [[i / n, color], [(i + 1) / n, color]]
+    return scale
+
+
+def layer_plan_figure(config: ModelConfig, entropy: np.ndarray | None = None,
+                      title: str = "Layer plan: which weights each layer runs") -> go.Figure:
+    """Layers as rows; attention and FFN block coloured by block id (same colour = same weights).
+
+    With `entropy` (one value per layer), a bar per layer beside the plan, coloured like its attention
+    block: equal colours with unequal bars is "same weights, different attention".
+    """
+    plan = layer_plan(config)
+    L = len(plan)
+    n_attn = max(a for a, _ in plan) + 1
+    n_colors = n_attn + max(f for _, f in plan) + 1
+    letters_a, letters_f = plan_letters(config)
+    z = [[a, n_attn + f] for a, f in plan]  # FFN ids after attention ids: different blocks, different colours
+    text = [[f"attn {letters_a[i]}", f"FFN {letters_f[i]}"] for i in range(L)]
+    def users(column: int, block: int) -> str:
+        return ", ".join(str(i + 1) for i, ids in enumerate(plan) if ids[column] == block)
+
+    hover = [[f"layer {i + 1}: attention block {letters_a[i]} (run by layers {users(0, a)})",
+              f"layer {i + 1}: FFN block {letters_f[i]} (run by layers {users(1, f)})"]
+             for i, (a, f) in enumerate(plan)]
+    rows = [f"layer {i + 1}" for i in range(L)]
+    heat = go.Heatmap(z=z, x=["attention", "FFN"], y=rows, text=text, texttemplate="%{text}",
+                      customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                      colorscale=_block_colors(n_colors), zmin=-0.5, zmax=n_colors - 0.5, showscale=False,
+                      xgap=3, ygap=3)
+    if entropy is None:
+        fig = go.Figure(heat)
+        fig.update_yaxes(autorange="reversed")
+    else:
+        fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.45, 0.55],
+                            horizontal_spacing=0.04,
+                            subplot_titles=("blocks (same colour = same weights)", "attention entropy"))
+        fig.add_trace(heat, row=1, col=1)
+        ent = np.asarray(entropy, dtype=float)
+        fig.add_trace(go.Bar(x=ent, y=rows, orientation="h",
+                             marker_color=[PALETTE[a % len(PALETTE)] for a, _ in plan],
+                             text=[f"{v:.2f}" for v in ent], textposition="outside",
+                             hovertemplate="%{y}: entropy %{x:.3f} (1 = uniform)<extra></extra>"),
+                      row=1, col=2)
+        fig.update_xaxes(title="normalized entropy (1 = uniform)", range=[0, 1.15], row=1, col=2)
+        fig.update_yaxes(autorange="reversed", row=1, col=1)
+        fig.update_layout(showlegend=False)
+    fig.update_layout(title=title, height=max(260, 90 + 42 * L), margin=dict(l=10, r=10, t=80, b=40))
+    return fig
+
+
+SUMMARY_PANELS = (
+    ("entropy", "attention entropy", "normalized entropy (1 = uniform)"),
+    ("distance", "mean attention distance", "tokens"),
+    ("special_share", "share on [CLS]/[SEP]", "fraction of attention"),
+)
+
+
+def summary_figure(summary: dict[str, np.ndarray], title: str = "Per-layer attention summary") -> go.Figure:
+    """Three small line charts over layers: entropy (± without [CLS]/[SEP]), distance, special share."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[1] for p in SUMMARY_PANELS],
+                        horizontal_spacing=0.09)
+    L = len(summary["entropy"])
+    layers = list(range(1, L + 1))
+    for col, (key, name, unit) in enumerate(SUMMARY_PANELS, start=1):
+        fig.add_trace(go.Scatter(x=layers, y=np.asarray(summary[key], dtype=float), mode="lines+markers",
+                                 name=name, hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_yaxes(title=unit, row=1, col=col, rangemode="tozero")
+        fig.update_xaxes(title="layer", dtick=1, row=1, col=col)
+    if "entropy_no_special" in summary:
+        fig.add_trace(go.Scatter(x=layers, y=np.asarray(summary["entropy_no_special"], dtype=float),
+                                 mode="lines+markers", line=dict(dash="dot"), name="without [CLS]/[SEP]",
+                                 hovertemplate="layer %{x}: %{y:.3f} without [CLS]/[SEP]<extra></extra>"),
+                      row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=3)
+    fig.update_layout(title=title, height=330, showlegend=False, margin=dict(l=10, r=10, t=80, b=40))
+    return fig
+
+
+def mask_predictions_figure(tokens: list[str], probs: list[float], title: str) -> go.Figure:
+    """Top-k fillers for one [MASK] as horizontal bars, most likely on top."""
+    labels = escape_tokens(tokens)
+    fig = go.Figure(go.Bar(x=list(probs), y=list(range(len(labels))), orientation="h",
+                           text=[f"{p:.1%}" for p in probs], textposition="auto",
+                           customdata=labels, hovertemplate="%{customdata}: %{x:.2%}<extra></extra>"))
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels,
+                     autorange="reversed")
+    fig.update_xaxes(title="probability", tickformat=".0%", rangemode="tozero")
+    fig.update_layout(title=title, height=120 + 28 * len(labels), margin=dict(l=10, r=10, t=60, b=40))
+    return fig

@@ -1,0 +1,184 @@
+"""Attention: per-layer, per-head maps of real models, the layer plan beside them, bertviz, [MASK]."""
+
+import numpy as np
+import streamlit as st
+import streamlit.components.v1 as components
+
+from albertviz import bertviz_offline
+from albertviz.figures import attention as fa
+from albertviz.sharing import plan_letters
+from albertviz.tokenizer import mask_token
+from ui.feedback import MAX_CHARS, clean_text, friendly_errors, sentence_input, truncation_notice
+from ui.models import MINILM, available_models, label, load_model, model_picker
+
+GRID_TOKENS = 32  # the grid draws L·heads maps; more tokens than this make the page slow to send
+BERTVIZ_TOKENS = 48  # bertviz draws T² lines per head; beyond this it is unreadable anyway
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(key: str, text: str, pair: str | None) -> dict:
+    """Tokens and attention (L, heads, T, T) of one model on one sentence (pair)."""
+    model = load_model(key)
+    enc, out = model.run(text, pair)
+    attn = np.stack([a[0].float().numpy() for a in out.attentions])
+    return {"enc": enc, "attn": attn, "config": model.config, "summary": fa.layer_summary(attn, enc.tokens)}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def grid_figure(key: str, text: str, pair: str | None):
+    r = run(key, text, pair)
+    return fa.attention_grid(r["attn"], r["enc"].tokens, max_tokens=GRID_TOKENS, title=label(key))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def bertviz_html(key: str, text: str, pair: str | None, view: str, layer: int) -> str:
+    r = run(key, text, pair)
+    n = min(len(r["enc"].tokens), BERTVIZ_TOKENS)
+    b_start = r["enc"].type_ids.index(1) if 1 in r["enc"].type_ids[:n] else None
+    attn = r["attn"][:, :, :n, :n]
+    if view == "head":
+        return bertviz_offline.head_view_html(attn, r["enc"].tokens[:n], b_start, layer=layer)
+    return bertviz_offline.model_view_html(attn, r["enc"].tokens[:n], b_start)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def predict(key: str, masked_text: str, top_k: int) -> list[dict]:
+    return load_model(key).predict_masked(masked_text, top_k=top_k)
+
+
+st.title("👀 Attention")
+st.markdown(
+    "Each layer of a transformer mixes every token with the others; **attention weights** say how much. "
+    "With cross-layer sharing several layers run **the very same attention weights** — yet their maps "
+    "differ, because each layer sees a different input. Pick a model, a layer and a head."
+)
+text = sentence_input("Sentence", key="attention-text", default="The cat sat on the mat because it was tired.")
+pair_raw = st.text_input("Optional second sentence (a sentence pair, as in BERT's next-sentence task)",
+                         key="attention-pair")
+pair = clean_text(pair_raw)[:MAX_CHARS].strip() or None
+
+models = available_models()
+c1, c2 = st.columns(2)
+with c1:
+    key_a = model_picker("attention-model", default=models[0], label_text="Model")
+with c2:
+    compare = st.toggle("Compare with a second model", key="attention-compare")
+    key_b = (model_picker("attention-model-b", default=MINILM if key_a != MINILM else models[0],
+                          label_text="Second model") if compare else None)
+keys = [key_a] + ([key_b] if compare else [])
+if len(models) == 1:
+    st.info("No zoo model is trained yet; the real pretrained MiniLM is shown. Zoo cells appear here as they "
+            "finish training.", icon="⏳")
+if text is None:
+    st.stop()
+
+results = {}
+with st.spinner("Running the model…"):
+    for key in keys:
+        with friendly_errors(label(key)):
+            results[key] = run(key, text, pair)
+keys = [k for k in keys if k in results]
+if not keys:
+    st.stop()
+for key in keys:
+    truncation_notice(results[key]["enc"], results[key]["config"].max_position_embeddings)
+
+max_layers = max(results[k]["config"].num_layers for k in keys)
+max_heads = max(results[k]["config"].num_heads for k in keys)
+for name, top in (("attention-layer", max_layers), ("attention-head", max_heads)):
+    if st.session_state.get(name, 1) > top:  # a smaller model was picked: keep the selector valid
+        st.session_state[name] = top
+s1, s2 = st.columns(2)
+layer = s1.selectbox("Layer", list(range(1, max_layers + 1)), key="attention-layer") - 1
+head = s2.selectbox("Head", list(range(1, max_heads + 1)), key="attention-head") - 1
+
+
+def columns():
+    return st.columns(len(keys)) if len(keys) > 1 else [st.container()]
+
+
+st.subheader("Layer plan and the chosen head")
+for col, key in zip(columns(), keys, strict=True):
+    r, cfg = results[key], results[key]["config"]
+    with col, friendly_errors(f"the maps of {label(key)}"):
+        h = min(head, cfg.num_heads - 1)
+        inner = st.columns([2, 3]) if len(keys) == 1 else [st.container(), st.container()]
+        with inner[0]:
+            plan = fa.layer_plan_figure(cfg, r["summary"]["entropy"], title=f"Layer plan — {label(key)}")
+            st.plotly_chart(plan, key=f"attention-plan-{key}")
+            attn_letters, ffn_letters = plan_letters(cfg)
+            st.caption(f"Attention blocks per layer: `{attn_letters}`, FFN blocks: `{ffn_letters}`. Same colour "
+                       "= same weights. Bars: attention entropy of each layer on this sentence — equal colours "
+                       "with different bars are the same weights producing different attention.")
+        with inner[1]:
+            st.plotly_chart(fa.head_heatmap(r["attn"][layer, h], r["enc"].tokens, layer, h,
+                                            title=f"{label(key)} — layer {layer + 1}, head {h + 1}"),
+                            key=f"attention-head-map-{key}")
+            note = f" (this model has only {cfg.num_heads} heads, so head {h + 1} is shown)" if h != head else ""
+            st.caption("Row = the token that looks, column = the token it looks at; each row sums to 1. "
+                       f"Dark vertical stripes on [CLS]/[SEP] are heads that 'park' attention{note}.")
+
+st.subheader("Every head in every layer")
+for col, key in zip(columns(), keys, strict=True):
+    with col, friendly_errors(f"the head grid of {label(key)}"):
+        st.plotly_chart(grid_figure(key, text, pair), key=f"attention-grid-{key}")
+        st.caption("One small map per layer (rows) and head (columns), on one colour scale. In a shared model "
+                   "the rows use the same weights: compare their patterns — diagonal (previous/next token), "
+                   "vertical stripes ([CLS]/[SEP]) or spread out.")
+
+st.subheader("Per-layer summary")
+for col, key in zip(columns(), keys, strict=True):
+    with col, friendly_errors(f"the summary of {label(key)}"):
+        st.plotly_chart(fa.summary_figure(results[key]["summary"], title=f"Per-layer summary — {label(key)}"),
+                        key=f"attention-summary-{key}")
+        st.caption("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
+                   "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
+                   "last panel is the share of attention parked on [CLS]/[SEP].")
+
+st.subheader("bertviz: head view and model view")
+view = st.radio("View", ["head", "model"], horizontal=True, key="attention-bertviz-view",
+                format_func=lambda v: {"head": "head view (one layer)", "model": "model view (all heads)"}[v])
+for col, key in zip(columns(), keys, strict=True):
+    with col, friendly_errors(f"bertviz for {label(key)}"):
+        page = bertviz_html(key, text, pair, view, min(layer, results[key]["config"].num_layers - 1))
+        height = 620 if view == "head" else 900
+        if hasattr(st, "iframe"):  # Streamlit ≥ 1.5x; components.v1.html is deprecated there
+            st.iframe(page, height=height, alt=f"bertviz {view} view of {label(key)}")
+        else:
+            components.html(page, height=height, scrolling=True)
+        n = len(results[key]["enc"].tokens)
+        cut = f" Only the first {BERTVIZ_TOKENS} of {n} tokens are drawn." if n > BERTVIZ_TOKENS else ""
+        st.caption("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "
+                   "Head view: hover a token to see where it looks; colours are heads. Model view: every head "
+                   f"of every layer; click one to enlarge.{cut}")
+
+st.subheader("Mask a token")
+main = load_model(keys[0])
+enc_a = main.encode(text)
+choices = [i for i, t in enumerate(enc_a.tokens) if t not in fa.SPECIAL_TOKENS]
+if choices:
+    m1, m2, m3 = st.columns([2, 3, 1])
+    pos = m1.selectbox("Token to hide", choices, format_func=lambda i: f"{i}: {enc_a.tokens[i]}",
+                       index=min(len(choices) - 1, 1), key="attention-mask-pos")
+    mask_keys = m2.multiselect("Models that guess it", models, default=keys, format_func=label,
+                               key="attention-mask-models")
+    top_k = m3.number_input("Top-k", 1, 20, 5, key="attention-mask-topk")
+    masked = mask_token(main.tokenizer, text, pos)
+    st.markdown("The models read (first sentence only):")
+    st.code(masked, language=None)
+    for col, key in zip(st.columns(max(1, len(mask_keys))), mask_keys, strict=False):
+        with col, friendly_errors(f"the guesses of {label(key)}"):
+            if key == MINILM:
+                st.info("MiniLM-L6 here is all-MiniLM-L6-v2, a sentence-embedding model: it ships without a "
+                        "masked-language-model head, so it cannot fill in [MASK].", icon="🙅")
+                continue
+            preds = predict(key, masked, int(top_k))
+            if not preds:
+                st.warning(f"The [MASK] lies beyond what {label(key)} reads; pick an earlier token.")
+                continue
+            st.plotly_chart(fa.mask_predictions_figure(preds[0]["tokens"], preds[0]["probs"], label(key)),
+                            key=f"attention-mask-chart-{key}")
+            st.caption(f"The {int(top_k)} tokens {label(key)} finds most likely in place of the hidden "
+                       "token, with their probabilities. Tiny zoo models guess frequent words first.")
+else:
+    st.info("The sentence has no ordinary token to mask.")
