@@ -49,7 +49,7 @@ class TrainConfig:
     distill_weight: float = 1.0  # weight of the summed per-layer attention KL; 0 = MLM alone
     seed: int = 0
     log_every: int = 25
-    eval_every: int = 250
+    eval_every: int = 100
     eval_chunks: int = 256
     checkpoint_every: int = 250
 
@@ -184,17 +184,18 @@ class Trainer:
             loss = mlm + cfg.distill_weight * kl
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        norms = grad_norms(model) if self.step_num % cfg.log_every == 0 else None
+        n = self.step_num + 1  # the step this update completes, counted from 1
+        logged = n == 1 or n % cfg.log_every == 0 or n == cfg.steps
+        norms = grad_norms(model) if logged else None  # before the update changes the weights
         self.opt.step()
-        self.step_num += 1
+        self.step_num = n
         self.tokens_seen += inputs.numel()
         dt = time.perf_counter() - t0
         self.wall += dt
-        rec = {"step": self.step_num, "loss": mlm.item(), "distill_kl": kl.item(), "lr": lr,
-               "step_time": dt}
-        if norms is not None:
+        rec = {"step": n, "loss": mlm.item(), "distill_kl": kl.item(), "lr": lr, "step_time": dt}
+        if logged:
             rec["grad_norm"] = norms
-            if self.step_num % cfg.eval_every == 0 or self.step_num == 1 or self.step_num == cfg.steps:
+            if n == 1 or n % cfg.eval_every == 0 or n == cfg.steps:
                 rec.update(self.evaluate())
             self.log.append(rec)
         return rec
