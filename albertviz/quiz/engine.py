@@ -197,6 +197,8 @@ class QuizSession:
     time_limit_s: float | None = None  # interview timer per card, None = off
     position: int = 0
     attempts: list[Attempt] = field(default_factory=list)
+    revealed: bool = False  # interview: the model answer of the current card is shown
+    started_at: float | None = None  # when the current card was first shown (time.time())
 
     @property
     def current(self) -> Question | None:
@@ -237,6 +239,20 @@ class QuizSession:
         if not self.answered_current:
             raise QuizError("Answer this question before moving on.")
         self.position += 1
+        self.revealed, self.started_at = False, None
+
+    def start_card(self, now: float) -> None:
+        """Start the clock of the current card the first time it is shown."""
+        if self.started_at is None:
+            self.started_at = now
+
+    def elapsed(self, now: float) -> float | None:
+        return None if self.started_at is None else max(0.0, now - self.started_at)
+
+    def remaining(self, now: float) -> float | None:
+        """Seconds left on the interview timer (negative when over), None without a timer."""
+        spent = self.elapsed(now)
+        return None if self.time_limit_s is None or spent is None else self.time_limit_s - spent
 
     def mistakes(self) -> list[Attempt]:
         """Attempts that did not earn the full point (partly-known open cards included)."""

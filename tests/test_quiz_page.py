@@ -1,0 +1,151 @@
+"""The Quiz page plays a whole quiz: score, review of mistakes, CSV download, restart, and progress
+that survives a visit to another page."""
+
+import io
+
+import pandas as pd
+import pytest
+from conftest import ROOT, page_file
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from albertviz.quiz import load_bank
+from albertviz.quiz.engine import RATINGS, practice_session
+
+QUIZ, HOME = page_file("quiz"), page_file("home")
+PRACTICE_TOPICS = ["sharing", "strategies", "embeddings", "cost", "computed"]
+
+
+def app() -> AppTest:
+    """The real app: app.py with st.navigation over every page."""
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Every file handed to st.download_button during the test, as (file_name, bytes)."""
+    files = []
+    original = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        files.append((file_name, path_or_data))
+        return original(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return files
+
+
+def quiz_page() -> AppTest:
+    at = app().run()
+    assert not at.exception
+    at.switch_page(QUIZ).run()
+    assert not at.exception and has_button(at, "quiz_start")
+    return at
+
+
+def has_button(at: AppTest, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
+def pick_seed(length: int) -> int:
+    """A seed whose practice quiz has single, multiple and numeric questions among the first `length`."""
+    bank = load_bank()
+    for seed in range(200):
+        kinds = {q.kind for q in practice_session(bank, PRACTICE_TOPICS, length, seed).questions}
+        if {"single", "multiple", "numeric"} <= kinds:
+            return seed
+    raise AssertionError("no seed mixes all kinds")
+
+
+def answer(at: AppTest, q, i: int, right: bool) -> None:
+    """Fill in question i's widget with a right or a wrong answer."""
+    if q.kind == "single":
+        choice = q.correct[0] if right else (q.correct[0] + 1) % len(q.options)
+        at.radio(key=f"quiz_answer_{i}").set_value(choice)
+    elif q.kind == "multiple":
+        chosen = set(q.correct) if right else (set(q.correct) ^ {0}) or {0, 1}
+        for j in chosen:
+            at.checkbox(key=f"quiz_answer_{i}_{j}").check()
+    else:
+        at.text_input(key=f"quiz_answer_{i}").input(str(q.answer if right else q.answer * 3 + 7))
+
+
+def test_practice_quiz_score_review_csv_page_switch_and_restart(downloads):
+    length = 6
+    seed = pick_seed(length)
+    at = quiz_page()
+    at.multiselect(key="quiz_topics").set_value(PRACTICE_TOPICS)
+    at.number_input(key="quiz_length").set_value(length)
+    at.number_input(key="quiz_seed").set_value(seed)
+    at.button(key="quiz_start").click().run()
+    assert not at.exception
+    questions = at.session_state["quiz_session"].questions
+    assert [q.id for q in questions] == [q.id for q in practice_session(load_bank(), PRACTICE_TOPICS, length,
+                                                                         seed).questions]
+    pattern = [True, False, True, True, False, True]
+
+    # Unusable input is refused without counting as an answer.
+    at.button(key="quiz_submit").click().run()
+    assert at.warning and at.session_state["quiz_session"].answered == 0
+
+    for i, (q, right) in enumerate(zip(questions, pattern, strict=True)):
+        assert any(q.prompt in m.value for m in at.markdown), f"question {i} not shown"
+        answer(at, q, i, right)
+        at.button(key="quiz_submit").click().run()
+        assert not at.exception
+        if right:
+            assert at.success and "Correct" in at.success[0].value
+        else:
+            assert at.error and "Right answer" in at.error[0].value
+        assert any(q.explanation.split("\n")[0][:40] in m.value for m in at.markdown)
+        score = sum(pattern[: i + 1])
+        assert next(m.value for m in at.metric if m.label == "Score") == f"{score} / {i + 1}"
+
+        if i == 2:  # leave for the home page mid-quiz, come back: nothing is lost
+            at.switch_page(HOME).run()
+            assert not at.exception and not has_button(at, "quiz_submit")
+            at.switch_page(QUIZ).run()
+            assert not at.exception
+            s = at.session_state["quiz_session"]
+            assert s.position == 2 and s.answered == 3 and s.score == 2
+            assert at.success and has_button(at, "quiz_next")  # still showing question 3's feedback
+        at.button(key="quiz_next").click().run()
+
+    # The end: score, review of the two mistakes, CSV.
+    assert next(m.value for m in at.metric if m.label == "Final score") == "4 / 6"
+    wrong = [q for q, ok in zip(questions, pattern, strict=True) if not ok]
+    assert len(at.expander) == 2
+    for exp, q in zip(at.expander, wrong, strict=True):
+        assert q.prompt in exp.label
+    name, data = downloads[-1]
+    assert name.endswith(f"seed{seed}.csv")
+    df = pd.read_csv(io.StringIO(data.decode() if isinstance(data, bytes) else data))
+    assert list(df["id"]) == [q.id for q in questions]
+    assert list(df["correct"]) == pattern and df["score"].sum() == 4
+
+    at.button(key="quiz_restart").click().run()
+    assert "quiz_session" not in at.session_state and has_button(at, "quiz_start")
+
+
+def test_interview_cards_reveal_rate_and_review(downloads):
+    at = quiz_page()
+    at.radio(key="quiz_mode").set_value("interview").run()
+    at.number_input(key="quiz_length").set_value(3)
+    at.toggle(key="quiz_timer").set_value(True).run()
+    at.button(key="quiz_start").click().run()
+    s = at.session_state["quiz_session"]
+    assert s.mode == "interview" and s.time_limit_s == 120 and all(q.kind == "open" for q in s.questions)
+    ratings = list(RATINGS)  # Nailed it, Partly, Missed it
+    for i, q in enumerate(s.questions):
+        assert any(q.prompt in m.value for m in at.markdown)
+        assert not any(q.model_answer[:60] in m.value for m in at.markdown)  # hidden until revealed
+        assert any("left for this card" in c.value for c in at.caption)
+        at.button(key="quiz_reveal").click().run()
+        assert any(q.model_answer[:60] in m.value for m in at.markdown)
+        at.button(key=f"quiz_rate_{i}").click().run()
+        assert not at.exception
+        assert ratings[i] in at.session_state["quiz_session"].attempts[i].grade.response
+    assert next(m.value for m in at.metric if m.label == "Final score") == "1.5 / 3"
+    assert len(at.expander) == 2  # "Partly" and "Missed it" come back for review
+    df = pd.read_csv(io.StringIO(downloads[-1][1].decode()))
+    assert list(df["score"]) == [1.0, 0.5, 0.0] and df["seconds"].notna().all()
