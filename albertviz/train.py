@@ -134,6 +134,44 @@ class Data:
     teacher: np.ndarray | None = None  # (N, L, T, T) float16, head-averaged
 
 
+def held_out_batch(data: Data, vocab_size: int, n_chunks: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed masked held-out set (seed 1234) every run and every test is scored on."""
+    idx = data.held_idx[:n_chunks]
+    return mask_tokens(data.chunks[idx], data.special, data.mask_id, vocab_size,
+                       torch.Generator().manual_seed(1234))
+
+
+@torch.no_grad()
+def evaluate_mlm(model: MaskedLM, inputs: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Held-out MLM loss and top-1 accuracy over the masked positions."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, count = 0.0, 0, 0
+    for i in range(0, len(inputs), 64):
+        x, y = inputs[i:i + 64], labels[i:i + 64]
+        h = model.encoder(x, output_attentions=False).last_hidden_state
+        sel = y != -100
+        logits = model.logits(h[sel])
+        loss_sum += F.cross_entropy(logits, y[sel], reduction="sum").item()
+        correct += int((logits.argmax(-1) == y[sel]).sum())
+        count += int(sel.sum())
+    model.train(was_training)
+    return {"held_out_loss": loss_sum / count, "held_out_accuracy": correct / count}
+
+
+def new_model(sharing: str, embedding: str, seed: int = 0) -> MaskedLM:
+    """A freshly initialised zoo cell, exactly as the trainer starts it."""
+    from .tokenizer import load_tokenizer, vocab_list
+
+    mcfg = zoo_config(sharing, embedding)
+    torch.manual_seed(seed)
+    model = MaskedLM(mcfg, vocab_list(load_tokenizer()))
+    proj = model.encoder.embeddings.projection
+    if proj is not None:  # keep the projected vectors' scale close to a full table's
+        nn.init.normal_(proj.weight, std=1 / math.sqrt(mcfg.E))
+    return model
+
+
 class Trainer:
     """One model, one optimizer, a deterministic stream of batches; `step()` advances by one."""
 
@@ -147,11 +185,10 @@ class Trainer:
         self.tokens_seen = 0
         self.log: list[dict] = []
         self.wall = 0.0
-        self._eval_batch = self._make_eval_batch()
+        self.eval_batch = held_out_batch(data, model.config.vocab_size, cfg.eval_chunks)
 
     def _batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        rng = np.random.default_rng([self.cfg.seed, step])
-        idx = rng.choice(self.data.train_idx, size=self.cfg.batch_size, replace=False)
+        idx = batch_indices(self.cfg, self.data.train_idx, step)
         gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step)
         inputs, labels = mask_tokens(self.data.chunks[idx], self.data.special, self.data.mask_id,
                                      self.model.config.vocab_size, gen)
@@ -160,11 +197,6 @@ class Trainer:
             teacher = torch.from_numpy(np.asarray(self.data.teacher[idx]))
         return inputs, labels, teacher
 
-    def _make_eval_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = self.data.held_idx[: self.cfg.eval_chunks]
-        gen = torch.Generator().manual_seed(1234)
-        return mask_tokens(self.data.chunks[idx], self.data.special, self.data.mask_id,
-                           self.model.config.vocab_size, gen)
 
     def step(self) -> dict:
         cfg, model = self.cfg, self.model
@@ -200,21 +232,8 @@ class Trainer:
             self.log.append(rec)
         return rec
 
-    @torch.no_grad()
     def evaluate(self) -> dict:
-        """Held-out MLM loss and top-1 accuracy on a fixed masked set (the same for every run)."""
-        self.model.eval()
-        inputs, labels = self._eval_batch
-        losses, correct, count = [], 0, 0
-        for i in range(0, len(inputs), 64):
-            x, y = inputs[i:i + 64], labels[i:i + 64]
-            h = self.model.encoder(x, output_attentions=False).last_hidden_state
-            sel = y != -100
-            logits = self.model.logits(h[sel])
-            losses.append(F.cross_entropy(logits, y[sel], reduction="sum").item())
-            correct += int((logits.argmax(-1) == y[sel]).sum())
-            count += int(sel.sum())
-        return {"held_out_loss": sum(losses) / count, "held_out_accuracy": correct / count}
+        return evaluate_mlm(self.model, *self.eval_batch)
 
     # -- checkpoints: safetensors for tensors, JSON for the rest -------------------------
 
@@ -286,6 +305,27 @@ def load_data(seq_len: int, with_teacher: bool) -> Data:
                 special_mask(tok, tok.get_vocab_size()), tok.token_to_id("[MASK]"), teacher)
 
 
+def batch_indices(cfg: TrainConfig, train_idx: np.ndarray, step: int) -> np.ndarray:
+    """Which training chunks step `step` uses: a pure function of the seed and the step (resumable)."""
+    return np.random.default_rng([cfg.seed, step]).choice(train_idx, size=cfg.batch_size, replace=False)
+
+
+def teacher_attention_for(data: Data, cfg: TrainConfig, steps: int) -> np.ndarray:
+    """Teacher attention for only the chunks the first `steps` steps use (zeros elsewhere; for tests)."""
+    from .zoo import load_pretrained
+
+    teacher = load_pretrained("minilm-l6").encoder
+    N, T = data.chunks.shape
+    out = np.zeros((N, teacher.config.num_layers, T, T), dtype=np.float16)  # untouched pages cost nothing
+    needed = np.unique(np.concatenate([batch_indices(cfg, data.train_idx, s) for s in range(steps)]))
+    with torch.no_grad():
+        for i in range(0, len(needed), 64):
+            rows = needed[i:i + 64]
+            att = teacher(data.chunks[rows]).attentions
+            out[rows] = torch.stack([a.mean(1) for a in att], 1).half().numpy()
+    return out
+
+
 def teacher_attention(chunks: np.ndarray) -> np.ndarray:
     """MiniLM's head-averaged attention for every chunk, computed once and cached on disk."""
     digest = hashlib.sha256(chunks.tobytes()).hexdigest()[:12]
@@ -313,11 +353,10 @@ def teacher_attention(chunks: np.ndarray) -> np.ndarray:
     return np.load(path, mmap_mode="r")
 
 
-def unigram_baseline(data: Data, trainer: Trainer) -> float:
+def unigram_baseline(data: Data, labels: torch.Tensor) -> float:
     """Accuracy of always predicting the most frequent training token on the held-out targets."""
     train_tokens = data.chunks[data.train_idx][:, 1:-1].reshape(-1)
     top = int(torch.bincount(train_tokens).argmax())
-    labels = trainer._eval_batch[1]
     targets = labels[labels != -100]
     return float((targets == top).float().mean())
 
@@ -340,16 +379,11 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
     from tqdm import tqdm
 
     from .params import count_parameters
-    from .tokenizer import load_tokenizer, vocab_list
     from .zoo import MANIFEST_NAME, WEIGHTS_DIR, file_sha256
 
     name = cell_name(sharing, embedding)
     mcfg = zoo_config(sharing, embedding)
-    torch.manual_seed(cfg.seed)
-    model = MaskedLM(mcfg, vocab_list(load_tokenizer()))
-    proj = model.encoder.embeddings.projection
-    if proj is not None:  # keep the projected vectors' scale close to a full table's
-        nn.init.normal_(proj.weight, std=1 / math.sqrt(mcfg.E))
+    model = new_model(sharing, embedding, cfg.seed)
     trainer = Trainer(model, data, cfg)
     ckpt = CACHE / "train" / name
     if trainer.load_checkpoint(ckpt):
@@ -379,7 +413,7 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
         "tokens_seen": trainer.tokens_seen, "wall_time_s": round(trainer.wall, 1),
         "final_train_loss": float(np.mean([r["loss"] for r in trainer.log[-4:]])),
         "held_out_loss": final["held_out_loss"], "held_out_accuracy": final["held_out_accuracy"],
-        "unigram_baseline_accuracy": unigram_baseline(data, trainer),
+        "unigram_baseline_accuracy": unigram_baseline(data, trainer.eval_batch[1]),
         **held_out_entropy(model, data),
         "log": trainer.log,
     }
@@ -396,6 +430,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--all", action="store_true", help="train every sharing × embedding cell")
+    p.add_argument("--cells", help="comma-separated cells in training order, e.g. none-hashed,all-hashed")
     p.add_argument("--sharing", choices=SHARING_MODES, default="none")
     p.add_argument("--embedding", choices=EMBEDDING_TYPES, default="full")
     p.add_argument("--steps", type=int, default=TrainConfig.steps)
@@ -405,8 +440,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--skip-done", action="store_true", help="skip cells already in the manifest")
     args = p.parse_args(argv)
     cfg = TrainConfig(steps=args.steps, distill_weight=args.distill_weight, seed=args.seed)
-    cells = ([(s, e) for e in EMBEDDING_TYPES for s in SHARING_MODES] if args.all
-             else [(args.sharing, args.embedding)])
+    if args.cells:
+        cells = [tuple(c.strip().split("-", 1)) for c in args.cells.split(",")]
+    elif args.all:
+        cells = [(s, e) for e in EMBEDDING_TYPES for s in SHARING_MODES]
+    else:
+        cells = [(args.sharing, args.embedding)]
     data = load_data(cfg.seq_len, with_teacher=cfg.distill_weight > 0)
     manifest_path = args.out / "manifest.json"
     for sharing, embedding in cells:

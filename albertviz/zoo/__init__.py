@@ -72,6 +72,14 @@ class ZooModel:
     def encode(self, text: str, pair: str | None = None):
         return encode(self.tokenizer, text, pair, max_len=self.config.max_position_embeddings)
 
+    lm: MaskedLM | None = None  # encoder + head as one module (zoo cells only)
+
+    def as_masked_lm(self) -> MaskedLM:
+        """The encoder and head as one MaskedLM (what the trainer's evaluation takes)."""
+        if self.lm is None:
+            raise ZooError(f"{self.name} has no MLM head.")
+        return self.lm
+
     @torch.no_grad()
     def run(self, text: str, pair: str | None = None):
         """(Encoded, EncoderOutput) for one sentence (or pair), attentions included."""
@@ -129,7 +137,7 @@ def load(sharing: str = "none", embedding: str = "full") -> ZooModel:
         raise ZooError(f"Weight file {ZOO_DIR / entry['file']} does not fit the model "
                        f"{name}: {err}. Rebuild it with `{rebuild_command(name)}`.") from err
     model.eval()
-    return ZooModel(name, model.encoder, model.head, tok, entry)
+    return ZooModel(name, model.encoder, model.head, tok, entry, lm=model)
 
 
 def minilm_path() -> Path:
