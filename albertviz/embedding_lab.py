@@ -163,7 +163,10 @@ def hashed_matrix(vocab: Sequence[str], dim: int, n_min: int, n_max: int, seed: 
 
 
 def _unit_rows(matrix: np.ndarray | torch.Tensor) -> torch.Tensor:
-    x = torch.tensor(np.asarray(matrix, dtype=np.float32))  # a copy: the cached table stays read-only
+    if isinstance(matrix, torch.Tensor):  # e.g. a learned table (an nn.Parameter)
+        x = matrix.detach().float().clone()
+    else:
+        x = torch.tensor(np.asarray(matrix, dtype=np.float32))  # a copy: the cached table stays read-only
     return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 

@@ -18,6 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from albertviz import MaskedLM, ModelConfig, layer_plan, zoo
 from albertviz.tokenizer import load_tokenizer, mask_token, vocab_list
+from albertviz.train import zoo_config
+from ui.models import load_model
 
 FAKE_CELLS = ["none-full", "all-full", "ffn-full", "attention-full", "all-factorized", "none-hashed"]
 SENTENCE = "The cat sat on the mat because it was tired."
@@ -46,6 +48,9 @@ def fake_zoo(tmp_path_factory):
         cfg = fake_config(name)
         torch.manual_seed(i)
         model = MaskedLM(cfg, vocab if cfg.embedding == "hashed" else None)
+        for pname, param in model.named_parameters():  # large query/key weights: peaked, input-dependent maps
+            if ".query." in pname or ".key." in pname:
+                torch.nn.init.normal_(param, std=0.5)
         path = root / "weights" / f"{name}.safetensors"
         path.parent.mkdir(exist_ok=True)
         save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, str(path))
@@ -90,9 +95,9 @@ def iframes(at) -> list[str]:
 
 
 def reference_attention(name: str, text: str = SENTENCE, pair: str | None = None):
-    """Attention computed directly from the model, not through the page."""
-    model = zoo.load_pretrained(name) if name == "minilm-l6" else zoo.load(*name.split("-"))
-    enc, out = model.run(text, pair)
+    """Attention computed directly from the model (the page's cached copy: loading MiniLM twice costs
+    seconds), not through the page's arrays and figures."""
+    enc, out = load_model(name).run(text, pair)
     return enc, np.stack([a[0].numpy() for a in out.attentions])
 
 
@@ -116,6 +121,28 @@ def check_model_charts(at, name: str, cfg: ModelConfig, n_tokens: int):
     assert all(len(values(trace["y"])) == cfg.num_layers for trace in summary)
 
 
+def trained_cells() -> list[str]:
+    try:
+        return [e["name"] for e in zoo.list_models()]
+    except zoo.ZooError:
+        return []
+
+
+def test_real_zoo_cells_when_trained():
+    """Runs before the fake zoo is swapped in: every cell the real zoo has so far, through the page."""
+    clear_caches()
+    cells = trained_cells()
+    if not cells:
+        pytest.skip("no zoo cell trained yet")
+    at = AppTest.from_file(page_file("attention"), default_timeout=180).run()
+    for name in cells:
+        at.selectbox(key="attention-model").set_value(name).run()
+        assert not at.exception and not at.error, name
+        enc, _ = reference_attention(name)
+        check_model_charts(at, name, zoo_config(*name.split("-")), len(enc.tokens))
+    clear_caches()
+
+
 def test_default_page_shows_every_chart_of_the_first_model(page):
     name = "none-full"
     enc, attn = reference_attention(name)
@@ -128,7 +155,7 @@ def test_default_page_shows_every_chart_of_the_first_model(page):
 def test_every_sharing_mode_embedding_type_and_minilm(page, name):
     page.selectbox(key="attention-model").set_value(name).run()
     assert not page.exception and not page.error
-    cfg = zoo.load_pretrained(name).config if name == "minilm-l6" else fake_config(name)
+    cfg = fake_config(name) if name in FAKE_CELLS else load_model(name).config
     enc, attn = reference_attention(name)
     check_model_charts(page, name, cfg, len(enc.tokens))
     head = values(chart(page, "head-map", name)["data"][0]["z"])
@@ -158,7 +185,7 @@ def test_compare_mode_draws_both_models_side_by_side(page):
     page.toggle(key="attention-compare").set_value(True).run()
     page.selectbox(key="attention-model-b").set_value("minilm-l6").run()
     assert not page.exception and not page.error
-    for name, cfg in (("none-full", fake_config("none-full")), ("minilm-l6", zoo.load_pretrained().config)):
+    for name, cfg in (("none-full", fake_config("none-full")), ("minilm-l6", load_model("minilm-l6").config)):
         enc, _ = reference_attention(name)
         check_model_charts(page, name, cfg, len(enc.tokens))
     assert len(iframes(page)) == 2
@@ -193,7 +220,7 @@ def test_mask_a_token_side_by_side_and_minilm_says_why_not(page):
     masked = mask_token(tok, SENTENCE, 2)
     assert masked == "The [MASK] sat on the mat because it was tired."
     for name in ("none-full", "none-hashed"):
-        expected = zoo.load(*name.split("-")).predict_masked(masked, top_k=4)[0]
+        expected = load_model(name).predict_masked(masked, top_k=4)[0]
         bars = chart(page, "mask-chart", name)["data"][0]
         np.testing.assert_allclose(values(bars["x"]), expected["probs"], rtol=1e-5)
         assert len(values(bars["x"])) == 4

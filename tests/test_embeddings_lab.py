@@ -180,6 +180,8 @@ def test_nearest_neighbours_exclude_the_token_itself():
     assert len(nn) == 3 and "playing" not in [r["token"] for r in nn]
     assert nn[0]["token"] == "praying"  # shares '<p', 'ayi', 'ying', 'ng>', ...: spelling neighbours
     assert [r["cosine"] for r in nn] == sorted((r["cosine"] for r in nn), reverse=True)
+    learned = torch.nn.Parameter(torch.tensor(table))  # a trained table is a Parameter that requires grad
+    assert lab.nearest_neighbours(learned, SMALL_VOCAB, SMALL_VOCAB.index("playing"), k=3) == nn
 
 
 # ---------------------------------------------------------------- sizes

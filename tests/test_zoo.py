@@ -77,11 +77,11 @@ def test_predict_masked_returns_ranked_probabilities():
 
 
 def test_training_is_deterministic_and_reproduces_the_manifest_log(data):
-    """Re-run the first 25 steps of none-full with the recorded seed: the logged losses come back."""
-    entry = zoo.load("none", "full").entry
+    """Re-run the first 25 steps of all-full with the recorded seed: the logged losses come back."""
+    entry = zoo.load("all", "full").entry
     cfg = TrainConfig(**entry["train_config"])
     with_teacher = dataclasses.replace(data, teacher=teacher_attention_for(data, cfg, steps=25))
-    trainer = Trainer(new_model("none", "full", cfg.seed), with_teacher, cfg)
+    trainer = Trainer(new_model("all", "full", cfg.seed), with_teacher, cfg)
     for _ in range(25):
         trainer.step()
     recorded = [r["loss"] for r in entry["log"] if r["step"] <= 25]
