@@ -1,0 +1,42 @@
+"""Run every benchmark module and write bench/results.json and bench/results.md."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from .timing import machine
+
+MODULES = ["bench.core", "bench.training", "bench.zoo"]
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> None:
+    only = set(argv)
+    results, started = [], time.strftime("%Y-%m-%d %H:%M")
+    for name in MODULES:
+        if only and name.split(".")[-1] not in only:
+            continue
+        print(f"… {name}", flush=True)
+        for r in importlib.import_module(name).run():
+            print(f"   {r.name}: {r.value} {r.unit} (goal {r.goal}) {'✓' if r.met else '✗' if r.met is False else ''}"
+                  f" {r.detail}", flush=True)
+            results.append(r.as_dict() | {"module": name})
+    previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else {}
+    merged = {r["name"]: r for r in previous.get("results", [])} | {r["name"]: r for r in results}
+    report = {"machine": machine(), "date": started, "results": list(merged.values())}
+    (HERE / "results.json").write_text(json.dumps(report, indent=1))
+    lines = [f"# albertviz benchmark\n\nMachine: {report['machine']}. Last run: {started}.\n",
+             "| measurement | value | goal | met | detail |", "|---|---|---|---|---|"]
+    for r in report["results"]:
+        met = "✓" if r["met"] else ("✗" if r["met"] is False else "–")
+        lines.append(f"| {r['name']} | {r['value']} {r['unit']} | {r['goal']} | {met} | {r['detail']} |")
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {HERE / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
