@@ -101,7 +101,7 @@ st.subheader("Layer plan and the chosen head")
 for col, key in zip(columns(), keys, strict=True):
     r, cfg = results[key], results[key]["config"]
     with col, friendly_errors(f"the maps of {label(key)}"):
-        h = min(head, cfg.num_heads - 1)
+        lay, h = min(layer, cfg.num_layers - 1), min(head, cfg.num_heads - 1)
         inner = st.columns([2, 3]) if len(keys) == 1 else [st.container(), st.container()]
         with inner[0]:
             plan = fa.layer_plan_figure(cfg, r["summary"]["entropy"], title=f"Layer plan — {label(key)}")
@@ -111,10 +111,11 @@ for col, key in zip(columns(), keys, strict=True):
                        "= same weights. Bars: attention entropy of each layer on this sentence — equal colours "
                        "with different bars are the same weights producing different attention.")
         with inner[1]:
-            st.plotly_chart(fa.head_heatmap(r["attn"][layer, h], r["enc"].tokens, layer, h,
-                                            title=f"{label(key)} — layer {layer + 1}, head {h + 1}"),
+            st.plotly_chart(fa.head_heatmap(r["attn"][lay, h], r["enc"].tokens, lay, h,
+                                            title=f"{label(key)} — layer {lay + 1}, head {h + 1}"),
                             key=f"attention-head-map-{key}")
-            note = f" (this model has only {cfg.num_heads} heads, so head {h + 1} is shown)" if h != head else ""
+            note = (f" (this model has only {cfg.num_layers} layers and {cfg.num_heads} heads: layer {lay + 1}, "
+                    f"head {h + 1} is shown)" if (lay, h) != (layer, head) else "")
             st.caption("Row = the token that looks, column = the token it looks at; each row sums to 1. "
                        f"Dark vertical stripes on [CLS]/[SEP] are heads that 'park' attention{note}.")
 

@@ -189,10 +189,15 @@ def test_compare_mode_draws_both_models_side_by_side(page):
         enc, _ = reference_attention(name)
         check_model_charts(page, name, cfg, len(enc.tokens))
     assert len(iframes(page)) == 2
-    # the head selector offers MiniLM's 12 heads; the 2-head model shows its last head with a note
+    # the selectors offer MiniLM's 6 layers and 12 heads; the small model shows its last ones, with a note
+    page.selectbox(key="attention-layer").set_value(6)
     page.selectbox(key="attention-head").set_value(12).run()
-    assert not page.exception
-    assert "only 2 heads" in " ".join(c.value for c in page.caption)
+    assert not page.exception and not page.error
+    assert "only 3 layers and 2 heads" in " ".join(c.value for c in page.caption)
+    assert "layer 3, head 2" in chart(page, "head-map", "none-full")["layout"]["title"]["text"]
+    _, minilm = reference_attention("minilm-l6")
+    np.testing.assert_allclose(values(chart(page, "head-map", "minilm-l6")["data"][0]["z"]), minilm[5, 11],
+                               atol=1e-4)
 
 
 def test_sentence_pair_marks_both_segments(page):

@@ -63,14 +63,18 @@ def _grid_axes(rows: int, cols: int, h_space: float = 0.012, v_space: float = 0.
     placement costs ~10× more (about 1 s on this CPU), and the grid is redrawn for every new sentence.
     """
     w, h = (1 - h_space * (cols - 1)) / cols, (1 - v_space * (rows - 1)) / rows
+
+    def span(start: float, size: float) -> list[float]:  # rounding can step just outside [0, 1]
+        return [max(0.0, round(start, 9)), min(1.0, round(start + size, 9))]
+
     layout, titles = {}, []
     for r in range(rows):
         for c in range(cols):
             n = r * cols + c + 1
             sfx = "" if n == 1 else str(n)
-            layout[f"xaxis{sfx}"] = dict(domain=[c * (w + h_space), c * (w + h_space) + w], anchor=f"y{sfx}",
+            layout[f"xaxis{sfx}"] = dict(domain=span(c * (w + h_space), w), anchor=f"y{sfx}",
                                          showticklabels=False, ticks="", showgrid=False, zeroline=False)
-            layout[f"yaxis{sfx}"] = dict(domain=[1 - r * (h + v_space) - h, 1 - r * (h + v_space)],
+            layout[f"yaxis{sfx}"] = dict(domain=span(1 - r * (h + v_space) - h, h),
                                          anchor=f"x{sfx}", showticklabels=False, ticks="", showgrid=False,
                                          zeroline=False, autorange="reversed")
     for c in range(cols):

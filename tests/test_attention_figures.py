@@ -1,0 +1,72 @@
+"""The Attention page's figure builders: numbers checked against direct numpy formulas, shapes against plans."""
+
+import numpy as np
+import pytest
+
+from albertviz import PRESETS, layer_plan
+from albertviz.figures import attention as fa
+
+TOKENS = ["[CLS]", "to", "be", "or", "not", "[SEP]"]
+
+
+def random_attention(L=3, H=2, T=6, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.random((L, H, T, T)) ** 4  # peaked rows
+    return a / a.sum(-1, keepdims=True)
+
+
+def test_layer_summary_matches_the_textbook_formulas():
+    attn = random_attention()
+    T = attn.shape[-1]
+    s = fa.layer_summary(attn, TOKENS)
+    entropy = -(attn * np.log(attn)).sum(-1) / np.log(T)
+    np.testing.assert_allclose(s["entropy"], entropy.mean(axis=(1, 2)), rtol=1e-9)
+    dist = np.abs(np.arange(T)[:, None] - np.arange(T)[None, :])
+    np.testing.assert_allclose(s["distance"], (attn * dist).sum(-1).mean(axis=(1, 2)), rtol=1e-9)
+    np.testing.assert_allclose(s["special_share"], attn[..., [0, T - 1]].sum(-1).mean(axis=(1, 2)), rtol=1e-9)
+    inner = attn[..., 1:-1] / attn[..., 1:-1].sum(-1, keepdims=True)
+    ent_inner = -(inner * np.log(inner)).sum(-1) / np.log(T - 2)
+    np.testing.assert_allclose(s["entropy_no_special"], ent_inner.mean(axis=(1, 2)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("L, H, T", [(3, 2, 6), (6, 12, 40), (1, 1, 2)])
+def test_grid_has_one_panel_per_layer_and_head_inside_the_page(L, H, T):
+    attn = random_attention(L, H, T)
+    fig = fa.attention_grid(attn, [f"t{i}" for i in range(T)], max_tokens=32)
+    assert len(fig.data) == L * H
+    n = min(T, 32)
+    assert all(np.asarray(tr.z).shape == (n, n) for tr in fig.data)
+    np.testing.assert_allclose(np.asarray(fig.data[-1].z), np.round(attn[-1, -1, :n, :n], 4))
+    layout = fig.layout.to_plotly_json()
+    domains = [ax["domain"] for name, ax in layout.items() if name.startswith(("xaxis", "yaxis"))]
+    assert len(domains) == 2 * L * H and all(0 <= a <= b <= 1 for a, b in domains)
+    assert ("first 32" in fig.layout.title.text) == (T > 32)
+
+
+@pytest.mark.parametrize("preset, changes", [
+    ("albert-base", {"num_layers": 6}),
+    ("bert-base", {"num_layers": 6}),
+    ("albert-base", {"num_layers": 6, "sharing": "ffn"}),
+    ("albert-base", {"num_layers": 6, "sharing": "attention", "num_groups": 3, "share_strategy": "cycle_rev"}),
+])
+def test_layer_plan_figure_colours_follow_block_ids(preset, changes):
+    cfg = PRESETS[preset].with_(**changes)
+    plan = layer_plan(cfg)
+    fig = fa.layer_plan_figure(cfg, entropy=np.linspace(0.3, 0.8, cfg.num_layers))
+    z = np.asarray(fig.data[0].z)
+    n_attn = max(a for a, _ in plan) + 1
+    assert z[:, 0].tolist() == [a for a, _ in plan]
+    assert (z[:, 1] - n_attn).tolist() == [f for _, f in plan]
+    # same block → same bar colour; the bars show each layer's own entropy
+    colours = fig.data[1].marker.color
+    for i, (a, _) in enumerate(plan):
+        for j, (b, _) in enumerate(plan):
+            assert (colours[i] == colours[j]) == (a == b)
+    np.testing.assert_allclose(fig.data[1].x, np.linspace(0.3, 0.8, cfg.num_layers))
+
+
+def test_tokens_are_escaped_for_plotly():
+    tokens = ["[CLS]", "<b>", "<img src=x onerror=alert(1)>", "[SEP]"]
+    fig = fa.head_heatmap(random_attention(T=4)[0, 0], tokens, 0, 0)
+    assert list(fig.layout.xaxis.ticktext) == ["[CLS]", "&lt;b&gt;", "&lt;img src=x onerror=alert(1)&gt;", "[SEP]"]
+    assert "<img" not in fig.to_json()
