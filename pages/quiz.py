@@ -107,8 +107,8 @@ def interview_card(s: QuizSession) -> None:
     st.markdown(f"### {q.prompt}")
     if s.time_limit_s:
         countdown(s)
+    st.text_area("Your answer (notes for yourself, not graded)", key=f"quiz_notes_{s.position}")
     if not s.revealed:
-        st.text_area("Your answer (notes for yourself, not graded)", key=f"quiz_notes_{s.position}")
         if st.button("Reveal model answer", key="quiz_reveal", type="primary"):
             s.revealed = True
             st.rerun()
@@ -162,7 +162,8 @@ else:
     n = len(session.questions)
     c1, c2, c3 = st.columns([3, 1, 1])
     c1.progress(min(session.position, n) / n,
-                text=f"{MODES[session.mode]} · question {min(session.position + 1, n)} of {n}"
+                text=f"{MODES[session.mode]} · {'card' if session.mode == 'interview' else 'question'} "
+                     f"{min(session.position + 1, n)} of {n}"
                 if not session.finished else f"{MODES[session.mode]} · done")
     c2.metric("Score", f"{session.score:g} / {session.answered}")
     c3.button("Restart", key="quiz_restart", on_click=restart)
