@@ -149,3 +149,21 @@ def test_interview_cards_reveal_rate_and_review(downloads):
     assert len(at.expander) == 2  # "Partly" and "Missed it" come back for review
     df = pd.read_csv(io.StringIO(downloads[-1][1].decode()))
     assert list(df["score"]) == [1.0, 0.5, 0.0] and df["seconds"].notna().all()
+
+
+def test_no_topic_or_no_answer_gives_a_hint_not_a_traceback():
+    at = AppTest.from_file(QUIZ, default_timeout=60).run()  # the page alone, outside the navigation
+    at.multiselect(key="quiz_topics").set_value([])
+    at.button(key="quiz_start").click().run()
+    assert not at.exception and "choose at least one topic" in at.warning[0].value
+    at.multiselect(key="quiz_topics").set_value(["computed"])
+    at.number_input(key="quiz_length").set_value(1)
+    at.button(key="quiz_start").click().run()
+    q = at.session_state["quiz_session"].current
+    at.text_input(key="quiz_answer_0").input("twelve million")
+    at.button(key="quiz_submit").click().run()
+    assert "is not a number" in at.warning[0].value and at.session_state["quiz_session"].answered == 0
+    at.text_input(key="quiz_answer_0").input(f"{q.answer:,.3f}")
+    at.button(key="quiz_submit").click().run()
+    assert not at.exception and at.success  # within the 2% tolerance, link shown as text outside the app
+    assert any("Parameter explorer" in c.value for c in at.caption)
