@@ -1,0 +1,101 @@
+"""Figures for the Convergence page: loss curves, gradient norms, per-use contributions, step times.
+
+Pure builders: curves, arrays and dicts in, `go.Figure` out. Colours follow the sharing mode so
+the same mode looks the same in every chart of the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from ..convergence import SHARING_LABELS, LossCurve, UseGradients
+
+MODE_COLORS = {"none": "#1f77b4", "all": "#d62728", "ffn": "#2ca02c", "attention": "#9467bd"}
+PALETTE = qualitative.Plotly
+
+
+def mode_color(mode: str, index: int = 0) -> str:
+    return MODE_COLORS.get(mode, PALETTE[index % len(PALETTE)])
+
+
+def loss_curves_figure(curves: Mapping[str, LossCurve], title: str, show_held_out: bool = True,
+                       height: int = 380) -> go.Figure:
+    """Training loss (lines) and held-out loss (dashed, markers) per sharing mode; keys are modes."""
+    fig = go.Figure()
+    for i, (mode, c) in enumerate(curves.items()):
+        color, name = mode_color(mode, i), SHARING_LABELS.get(mode, mode)
+        fig.add_trace(go.Scatter(x=c.steps, y=c.loss, mode="lines", name=f"{name} · train",
+                                 line=dict(color=color, width=2), legendgroup=mode,
+                                 hovertemplate="step %{x}<br>train loss %{y:.3f}<extra>" + name + "</extra>"))
+        if show_held_out and c.held_steps:
+            fig.add_trace(go.Scatter(x=c.held_steps, y=c.held_loss, mode="lines+markers",
+                                     name=f"{name} · held-out", legendgroup=mode,
+                                     line=dict(color=color, dash="dot", width=1.5), marker=dict(size=7),
+                                     hovertemplate="step %{x}<br>held-out loss %{y:.3f}<extra>"
+                                     + name + "</extra>"))
+    fig.update_layout(title=title, height=height, margin=dict(t=50, b=40, l=60, r=20),
+                      xaxis_title="training step", yaxis_title="MLM loss (nats per masked token)",
+                      legend=dict(orientation="h", y=-0.2), hovermode="x unified")
+    return fig
+
+
+def grad_norm_figure(series: Mapping[str, tuple[Sequence[int], Sequence[float]]], title: str,
+                     highlight: Sequence[str] = (), height: int = 380) -> go.Figure:
+    """Gradient L2 norm per component over training, log scale; `highlight` names get thick lines."""
+    fig = go.Figure()
+    for i, (name, (steps, values)) in enumerate(series.items()):
+        thick = name in highlight
+        fig.add_trace(go.Scatter(x=list(steps), y=list(values), mode="lines", name=name,
+                                 line=dict(width=3.5 if thick else 1.3, color=PALETTE[i % len(PALETTE)]),
+                                 opacity=1.0 if thick or not highlight else 0.75,
+                                 hovertemplate="step %{x}<br>‖grad‖ %{y:.3g}<extra>" + name + "</extra>"))
+    fig.update_layout(title=title, height=height, margin=dict(t=50, b=40, l=60, r=20),
+                      xaxis_title="training step", yaxis_title="gradient L2 norm (log scale)",
+                      yaxis_type="log", legend=dict(font=dict(size=11)))
+    return fig
+
+
+def per_use_figure(result: UseGradients, height: int = 360) -> go.Figure:
+    """One bar per layer-use of a block, then the norm of their sum and of the real gradient."""
+    x = [f"use in layer {layer + 1}" for layer in result.layers] + ["‖sum of uses‖", "‖real gradient‖"]
+    y = list(result.use_norms) + [result.sum_norm, result.true_norm]
+    colors = ["#9ecae1"] * len(result.layers) + ["#08519c", "#d62728"]
+    fig = go.Figure(go.Bar(x=x, y=y, marker_color=colors, text=[f"{v:.3g}" for v in y],
+                           textposition="outside", hovertemplate="%{x}<br>L2 norm %{y:.4g}<extra></extra>"))
+    arith = sum(result.use_norms)
+    fig.add_hline(y=arith, line_dash="dot", line_color="grey",
+                  annotation_text=f"sum of the norms = {arith:.3g}", annotation_position="top left")
+    fig.update_layout(title=f"Per-use gradient contributions of the {result.label} (one batch)",
+                      height=height, margin=dict(t=50, b=40, l=60, r=20),
+                      yaxis_title="gradient L2 norm", xaxis_title="term of the shared weight's gradient",
+                      yaxis_range=[0, max(y + [arith]) * 1.18])
+    return fig
+
+
+def step_time_figure(rows: Sequence[Mapping], title: str, height: int = 360) -> go.Figure:
+    """Side by side: parameters and measured step time per sharing mode, both relative to not-shared.
+
+    Each row: {"sharing", "params", "step_ms"}; the first row with sharing 'none' is the baseline.
+    """
+    base = next((r for r in rows if r["sharing"] == "none"), rows[0])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("parameters (relative to not shared)",
+                                                        "measured step time (relative to not shared)"))
+    names = [SHARING_LABELS.get(r["sharing"], r["sharing"]) for r in rows]
+    colors = [mode_color(r["sharing"], i) for i, r in enumerate(rows)]
+    p_rel = [r["params"] / base["params"] for r in rows]
+    t_rel = [r["step_ms"] / base["step_ms"] for r in rows]
+    fig.add_trace(go.Bar(x=names, y=p_rel, marker_color=colors, showlegend=False,
+                         text=[f"{r['params'] / 1e6:.2f}M" for r in rows], textposition="outside",
+                         hovertemplate="%{x}<br>%{y:.2f}× the parameters<extra></extra>"), 1, 1)
+    fig.add_trace(go.Bar(x=names, y=t_rel, marker_color=colors, showlegend=False,
+                         text=[f"{r['step_ms']:.0f} ms" for r in rows], textposition="outside",
+                         hovertemplate="%{x}<br>%{y:.2f}× the step time<extra></extra>"), 1, 2)
+    top = max(p_rel + t_rel) * 1.2
+    fig.update_yaxes(range=[0, top], title_text="× not shared", row=1, col=1)
+    fig.update_yaxes(range=[0, top], row=1, col=2)
+    fig.update_layout(title=title, height=height, margin=dict(t=80, b=40, l=60, r=20))
+    return fig
