@@ -35,7 +35,8 @@ class ModelConfig:
     `embedding_size` (E) defaults to `hidden_size` (H). With `embedding="factorized"` and E < H,
     tokens are embedded in E dimensions and projected to H (ALBERT); E = H means no projection.
     `hashed` computes each token's E-dim vector from its character n-grams (EELBERT), so there is
-    no trainable word table; `hash_ngram_min/max`, `hash_seed` and `hash_pooling` set that function.
+    no trainable word table; `hash_ngram_min/max`, `hash_seed` and `hash_pooling` set that function, and
+    `hash_normalize` scales each pooled vector to unit length (see albertviz.embeddings).
     """
 
     vocab_size: int = 30522
@@ -57,6 +58,7 @@ class ModelConfig:
     hash_ngram_max: int = 4
     hash_seed: int = 0
     hash_pooling: str = "mean"
+    hash_normalize: bool = False
 
     def __post_init__(self) -> None:
         if self.embedding_size is None:
@@ -155,6 +157,8 @@ def validate(c: ModelConfig) -> None:
         raise ConfigError(
             f"n-gram range {c.hash_ngram_min}..{c.hash_ngram_max} is empty or reversed: "
             "need 1 ≤ min ≤ max ≤ 16.")
+    if not isinstance(c.hash_normalize, bool) or not isinstance(c.pooler, bool):
+        raise ConfigError("hash_normalize and pooler must be True or False.")
     if not (isinstance(c.layer_norm_eps, float) and 0 < c.layer_norm_eps < 1):
         raise ConfigError(f"layer_norm_eps must be a small positive number, got {c.layer_norm_eps!r}.")
 

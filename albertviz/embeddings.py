@@ -9,7 +9,9 @@ Hashing (EELBERT-style). A token is wrapped in boundary marks ("<play>", a WordP
 "##ing" becomes "ing>" with no start mark) and cut into character n-grams for n in
 [hash_ngram_min, hash_ngram_max]. Each n-gram is hashed with BLAKE2b keyed by `hash_seed` —
 deterministic across processes and machines, unlike Python's salted `hash()` — and the digest
-bytes become an E-dim vector with entries in [-1, 1]. The n-gram vectors are pooled (mean or sum).
+bytes become an E-dim vector with entries in [-1, 1]. The n-gram vectors are pooled (mean or sum) and,
+with `hash_normalize`, scaled to unit length: a mean of n random vectors shrinks like 1/√n, so without
+it long words get small vectors and the MLM decoder, tied to these vectors, under-scores them.
 Tokens sharing n-grams therefore share vector parts: similarity follows spelling, not meaning.
 """
 
@@ -75,7 +77,7 @@ class HashedToken:
 
 
 def hash_token(token: str, dim: int, n_min: int = 2, n_max: int = 4, seed: int = 0,
-               pooling: str = "mean") -> HashedToken:
+               pooling: str = "mean", normalize: bool = False) -> HashedToken:
     """Compute one token's hashed embedding step by step."""
     if dim < 1:
         raise ConfigError(f"The hashed vector dimension must be at least 1, got {dim}.")
@@ -84,12 +86,14 @@ def hash_token(token: str, dim: int, n_min: int = 2, n_max: int = 4, seed: int =
     grams = char_ngrams(token, n_min, n_max)
     vectors = np.stack([ngram_vector(g, dim, seed) for g in grams])
     pooled = vectors.mean(0) if pooling == "mean" else vectors.sum(0)
+    if normalize:
+        pooled = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
     return HashedToken(token, grams, [ngram_hash(g, seed) for g in grams], vectors, pooled)
 
 
 @lru_cache(maxsize=8)
 def _hashed_table_cached(vocab: tuple[str, ...], dim: int, n_min: int, n_max: int, seed: int,
-                         pooling: str) -> np.ndarray:
+                         pooling: str, normalize: bool = False) -> np.ndarray:
     cache: dict[str, np.ndarray] = {}
     table = np.zeros((len(vocab), dim), dtype=np.float32)
     for row, token in enumerate(vocab):
@@ -101,6 +105,8 @@ def _hashed_table_cached(vocab: tuple[str, ...], dim: int, n_min: int, n_max: in
                 vec = cache[g] = ngram_vector(g, dim, seed)
             acc += vec
         table[row] = acc / len(grams) if pooling == "mean" else acc
+    if normalize:
+        table /= np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
     table.setflags(write=False)
     return table
 
@@ -108,7 +114,7 @@ def _hashed_table_cached(vocab: tuple[str, ...], dim: int, n_min: int, n_max: in
 def hashed_table(vocab: Sequence[str], config: ModelConfig) -> torch.Tensor:
     """The V×E matrix of every vocabulary token's hashed vector (computed once per process)."""
     table = _hashed_table_cached(tuple(vocab), config.E, config.hash_ngram_min, config.hash_ngram_max,
-                                 config.hash_seed, config.hash_pooling)
+                                 config.hash_seed, config.hash_pooling, config.hash_normalize)
     return torch.from_numpy(table.copy())
 
 
