@@ -37,8 +37,8 @@ def fig1_figure(sentence: Mapping[str, Mapping[str, np.ndarray]],
     `held_out` maps the same labels to the precomputed held-out averages (dashed, ± 1 s.d. bars).
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("L2 distance between layer input and output",
-                                        "Angle between layer input and output (degrees)"))
+                        subplot_titles=("L2 distance, input → output",
+                                        "Angle between input and output (degrees)"))
     for i, (name, series) in enumerate(sentence.items()):
         color = COLORS[i % len(COLORS)]
         label = html.escape(name, quote=False)
@@ -115,7 +115,7 @@ def token_drift_figure(tokens: Sequence[str], cosine: np.ndarray) -> go.Figure:
     fig = go.Figure(go.Bar(x=x, y=np.round(cosine, 4), marker={"color": cosine, "colorscale": "RdYlGn",
                                                                "cmin": 0, "cmax": 1},
                            hovertemplate="%{x}<br>cosine %{y:.3f}<extra></extra>"))
-    fig.update_layout(title="Last hidden state after surgery vs. original, per token", height=340,
+    fig.update_layout(title="Final hidden state vs. original, per token", height=340,
                       margin={"t": 60})
     fig.update_xaxes(title_text="token (position:token)")
     fig.update_yaxes(title_text="cosine similarity to original", range=[min(0.0, float(cosine.min())), 1.02])
