@@ -237,6 +237,29 @@ def per_use_gradients(encoder: Encoder, head: MLMHead, inputs: torch.Tensor, lab
     return results
 
 
+def text_batch(n: int = 16, seq_len: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A masked batch of n Shakespeare passages taken from the middle of the plays.
+
+    Tokenizes only the slice it needs, so a page can show one gradient step without first
+    chunking the whole corpus (≈5 s).
+    """
+    from .corpus import load_text
+    from .tokenizer import load_tokenizer
+    from .train import special_mask
+
+    tok = load_tokenizer()
+    text = load_text()
+    body = seq_len - 2
+    start = len(text) // 2
+    ids = tok.encode(text[start:start + 12 * n * body], add_special_tokens=False).ids[: n * body]
+    chunks = torch.empty((n, seq_len), dtype=torch.long)
+    chunks[:, 0], chunks[:, -1] = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    chunks[:, 1:-1] = torch.tensor(ids).view(n, body)
+    V = tok.get_vocab_size()
+    return mask_tokens(chunks, special_mask(tok, V), tok.token_to_id("[MASK]"), V,
+                       torch.Generator().manual_seed(seed))
+
+
 def mlm_batch(data: Data, vocab_size: int, n: int = 16, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed masked batch of held-out chunks: (inputs, labels with -100 where nothing is predicted)."""
     idx = data.held_idx[:n]

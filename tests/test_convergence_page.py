@@ -1,0 +1,167 @@
+"""The Convergence page: zoo training logs, a shared gradient taken apart, and a live run that can be stopped.
+
+Zoo cells land one by one, so the zoo sections run against a small *fake zoo*: untrained cells (3 layers,
+H32) with hand-written training logs, loaded through the real zoo code. The live run is real: tiny models,
+a few steps on Shakespeare.
+"""
+
+import json
+import threading
+import time
+
+import pytest
+import streamlit as st
+import torch
+from conftest import page_file
+from safetensors.torch import save_file
+from streamlit.testing.v1 import AppTest
+
+from albertviz import MaskedLM, ModelConfig, zoo
+
+CELLS = ["none-full", "all-full"]
+
+
+def fake_log(sharing: str) -> list[dict]:
+    """A log shaped like the trainer's: the shared block's gradient sums its three uses."""
+    names = ["attention.0", "ffn.0"] if sharing == "all" else [f"{k}.{i}" for k in ("attention", "ffn")
+                                                                  for i in range(3)]
+    scale = 3.0 if sharing == "all" else 1.0
+    return [{"step": s, "loss": 10.0 - s / 20, "step_time": 0.2 + s / 1e4,
+             "grad_norm": {"embeddings": 1.0, **{n: scale / (1 + s / 50) for n in names}, "head": 0.5},
+             **({"held_out_loss": 9.9 - s / 25} if s in (1, 100) else {})} for s in (1, 25, 50, 75, 100)]
+
+
+def clear_caches():
+    zoo.manifest.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def fake_zoo(tmp_path_factory):
+    torch.set_num_threads(1)  # 2 shared cores
+    root = tmp_path_factory.mktemp("zoo")
+    models = {}
+    for name in CELLS:
+        sharing, embedding = name.split("-")
+        cfg = ModelConfig(vocab_size=30522, hidden_size=32, num_layers=3, num_heads=2, intermediate_size=64,
+                          max_position_embeddings=64, sharing=sharing, embedding=embedding, pooler=False)
+        torch.manual_seed(0)
+        path = root / "weights" / f"{name}.safetensors"
+        path.parent.mkdir(exist_ok=True)
+        save_file({k: v.half().contiguous() for k, v in MaskedLM(cfg).state_dict().items()}, str(path))
+        models[name] = {"name": name, "sharing": sharing, "embedding": embedding, "config": cfg.to_dict(),
+                        "file": f"weights/{name}.safetensors", "sha256": zoo.file_sha256(path),
+                        "params": {"with_head": 1_000_000 if sharing == "none" else 700_000},
+                        "train_config": {"steps": 100}, "held_out_loss": 5.5, "log": fake_log(sharing)}
+    (root / zoo.MANIFEST_NAME).write_text(json.dumps({"models": models}))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(zoo, "ZOO_DIR", root)
+        clear_caches()
+        yield root
+    clear_caches()
+
+
+def charts(at) -> dict[str, dict]:
+    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def new_page() -> AppTest:
+    at = AppTest.from_file(page_file("convergence"), default_timeout=300)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
+    at = new_page()
+    figs = charts(at)
+    loss = {t["name"]: t for t in figs["convergence_zoo_loss"]["data"]}
+    assert loss["not shared · train"]["y"] == [r["loss"] for r in fake_log("none")]
+    assert loss["all-shared · held-out"]["x"] == [1, 100]  # the logged evaluations; 100 is the last step
+    grads = {t["name"] for t in figs["convergence_zoo_grads"]["data"]}
+    assert "all-shared: attention block (used 3×)" in grads
+    assert {f"not shared: attention layer {i}" for i in (1, 2, 3)} <= grads
+    assert "3.0× a not-shared layer" in " ".join(c.value for c in at.caption)
+
+    # the per-use view splits the real gradient of the fake all-shared cell into its 3 uses
+    bars = figs["convergence_peruse_chart"]["data"][0]
+    assert bars["x"][:3] == ["use in layer 1", "use in layer 2", "use in layer 3"]
+    sum_norm, true_norm = bars["y"][3], bars["y"][4]
+    assert sum_norm == pytest.approx(true_norm, rel=1e-4) and true_norm > 0
+    diff = next(m for m in at.metric if m.label == "largest element difference")
+    assert float(diff.value) < 1e-5
+
+    # parameters vs step time from the zoo logs: 0.7× the parameters, same arithmetic
+    bars = {t["xaxis"]: t for t in figs["convergence_steptime_zoo"]["data"]}
+    assert bars["x"]["y"] == pytest.approx([1.0, 0.7])
+
+
+def test_page_without_a_zoo_still_works(fake_zoo, monkeypatch, tmp_path):
+    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path)
+    clear_caches()
+    at = new_page()
+    assert any("No zoo model has finished training" in i.value for i in at.info)
+    assert at.selectbox(key="convergence_peruse_model").value == "untrained"
+    assert "convergence_peruse_chart" in charts(at)
+    clear_caches()
+
+
+def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
+    at = new_page()
+    at.number_input(key="convergence_steps").set_value(4)
+    at.number_input(key="convergence_warmup").set_value(2)
+    at.button(key="convergence_train").click().run()
+    assert not at.exception, at.exception
+    run = at.session_state["convergence_run"]
+    assert run.done and run.rounds == 4 and set(run.curves) == {"none", "all"}
+    live = {t["name"]: t for t in charts(at)["convergence_live_final"]["data"]}
+    assert live["all-shared · train"]["y"] == pytest.approx(run.curves["all"].loss)
+    assert len(live["not shared · train"]["x"]) == 4
+    table = at.dataframe[0].value
+    assert list(table["sharing"]) == ["none", "all"] and (table["steps"] == 4).all()
+    assert "convergence_steptime_live" in charts(at)
+
+    at.run()  # an ordinary rerun shows the same run: nothing retrains
+    assert at.session_state["convergence_run"] is run and run.rounds == 4
+    at.button(key="convergence_train").click().run()  # same settings again: the cached result
+    assert at.session_state["convergence_run"] is run
+
+
+def stop_when(at: AppTest, rounds: int) -> threading.Thread:
+    """Press 'stop' (set the flag the Stop button sets) once the running script has done `rounds` rounds."""
+    def watch():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            run = at.session_state.get("convergence_run")
+            if run is not None and run.rounds >= rounds:
+                at.session_state["convergence_stop_flag"] = True
+                return
+            time.sleep(0.02)
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_stop_is_honoured_and_train_resumes(fake_zoo):
+    at = new_page()
+    at.number_input(key="convergence_steps").set_value(500)
+    at.button(key="convergence_train").click()
+    watcher = stop_when(at, 2)
+    at.run()
+    watcher.join()
+    assert not at.exception, at.exception
+    run = at.session_state["convergence_run"]
+    assert run.stopped and 2 <= run.rounds < 500
+    assert len({len(c.loss) for c in run.curves.values()}) == 1, "interleaved: every model stopped at one step"
+    assert any("Stopped after" in w.value for w in at.warning)
+
+    done = run.rounds
+    at.button(key="convergence_stop").click().run()  # pressing Stop again trains nothing
+    assert at.session_state["convergence_run"].rounds == done
+
+    at.button(key="convergence_train").click()  # same settings: go on from where it stopped
+    watcher = stop_when(at, done + 2)
+    at.run()
+    watcher.join()
+    assert at.session_state["convergence_run"] is run and done + 2 <= run.rounds < 500
