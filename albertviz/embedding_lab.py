@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .config import PRESETS, ConfigError, ModelConfig
-from .embeddings import HashedToken, char_ngrams, hash_token, ngram_vector
+from .embeddings import HashedToken, char_ngrams, hash_token, hashed_vectors, ngram_vector
 from .params import count_parameters
 
 MAX_DIM = 1024  # beyond this a whole-vocabulary hashed table stops being interactive on a laptop
@@ -130,36 +130,11 @@ def learned_vectors(embeddings: nn.Module, token_id: int) -> dict[str, np.ndarra
 
 # ---------------------------------------------------------------- 2. collisions and neighbourhoods
 
-@lru_cache(maxsize=8)
-def _exact_table(vocab: tuple[str, ...], dim: int, n_min: int, n_max: int, seed: int, pooling: str) -> np.ndarray:
-    grams_seen: dict[str, np.ndarray] = {}
-    acc = np.zeros((len(vocab), dim), dtype=np.int64)
-    counts = np.empty((len(vocab), 1), dtype=np.float64)
-    for row, token in enumerate(vocab):
-        grams = char_ngrams(token, n_min, n_max) if token.strip() else ["<>"]
-        for g in grams:
-            raw = grams_seen.get(g)
-            if raw is None:  # the digest bytes 0..255 behind ngram_vector's [-1, 1] values
-                raw = grams_seen[g] = np.rint((ngram_vector(g, dim, seed) + 1.0) * 127.5).astype(np.int64)
-            acc[row] += raw
-        counts[row] = len(grams)
-    pooled = acc / (127.5 * counts) - 1.0 if pooling == "mean" else acc / 127.5 - counts
-    table = pooled.astype(np.float32)
-    table.setflags(write=False)
-    return table
-
-
 def hashed_matrix(vocab: Sequence[str], dim: int, n_min: int, n_max: int, seed: int = 0,
                   pooling: str = "mean") -> np.ndarray:
-    """V×dim hashed vectors of a vocabulary, computed once per setting (read-only, cached).
-
-    The same function as `albertviz.embeddings.hashed_table`, but the n-gram bytes are summed as
-    integers before one division, so two tokens with the same n-grams in a different order (anagrams
-    under 1-grams) get bit-identical vectors: float rounding must not decide what counts as a collision.
-    Values agree with the model's table to ~1e-7.
-    """
+    """V×dim hashed vectors of a vocabulary (the model's own function, cached per setting)."""
     check_settings(dim, n_min, n_max)
-    return _exact_table(tuple(vocab), dim, n_min, n_max, seed, pooling)
+    return hashed_vectors(tuple(vocab), dim, n_min, n_max, seed, pooling)
 
 
 def _unit_rows(matrix: np.ndarray | torch.Tensor) -> torch.Tensor:

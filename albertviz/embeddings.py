@@ -55,14 +55,7 @@ def ngram_hash(gram: str, seed: int) -> int:
 
 def ngram_vector(gram: str, dim: int, seed: int) -> np.ndarray:
     """The E-dim vector of one n-gram: digest bytes mapped from 0..255 to [-1, 1]."""
-    key = seed.to_bytes(8, "little", signed=True)
-    chunks = []
-    for block in range(-(-dim // _DIGEST_BYTES)):
-        h = hashlib.blake2b(gram.encode("utf-8"), digest_size=_DIGEST_BYTES, key=key,
-                            salt=block.to_bytes(16, "little"))
-        chunks.append(np.frombuffer(h.digest(), dtype=np.uint8))
-    raw = np.concatenate(chunks)[:dim].astype(np.float32)
-    return raw / 127.5 - 1.0
+    return (_ngram_bytes(gram, dim, seed) / 127.5 - 1.0).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -91,30 +84,47 @@ def hash_token(token: str, dim: int, n_min: int = 2, n_max: int = 4, seed: int =
     return HashedToken(token, grams, [ngram_hash(g, seed) for g in grams], vectors, pooled)
 
 
+def _ngram_bytes(gram: str, dim: int, seed: int) -> np.ndarray:
+    """The `dim` digest bytes (0..255) behind an n-gram's vector, as integers."""
+    key = seed.to_bytes(8, "little", signed=True)
+    chunks = [np.frombuffer(hashlib.blake2b(gram.encode("utf-8"), digest_size=_DIGEST_BYTES, key=key,
+                                            salt=block.to_bytes(16, "little")).digest(), dtype=np.uint8)
+              for block in range(-(-dim // _DIGEST_BYTES))]
+    return np.concatenate(chunks)[:dim].astype(np.int64)
+
+
 @lru_cache(maxsize=8)
-def _hashed_table_cached(vocab: tuple[str, ...], dim: int, n_min: int, n_max: int, seed: int,
-                         pooling: str, normalize: bool = False) -> np.ndarray:
-    cache: dict[str, np.ndarray] = {}
-    table = np.zeros((len(vocab), dim), dtype=np.float32)
+def hashed_vectors(vocab: tuple[str, ...], dim: int, n_min: int = 2, n_max: int = 4, seed: int = 0,
+                   pooling: str = "mean", normalize: bool = False) -> np.ndarray:
+    """V×dim hashed vectors of a vocabulary, computed once per setting (read-only, cached).
+
+    The n-gram bytes are summed as integers before one division, so the result does not depend on
+    the order of a token's n-grams: two tokens with the same n-grams (anagrams under 1-grams) get
+    bit-identical vectors, and float rounding never decides what counts as a collision.
+    """
+    seen: dict[str, np.ndarray] = {}
+    acc = np.zeros((len(vocab), dim), dtype=np.int64)
+    counts = np.empty((len(vocab), 1), dtype=np.float64)
     for row, token in enumerate(vocab):
         grams = char_ngrams(token, n_min, n_max) if token.strip() else ["<>"]
-        acc = np.zeros(dim, dtype=np.float32)
         for g in grams:
-            vec = cache.get(g)
-            if vec is None:
-                vec = cache[g] = ngram_vector(g, dim, seed)
-            acc += vec
-        table[row] = acc / len(grams) if pooling == "mean" else acc
+            raw = seen.get(g)
+            if raw is None:
+                raw = seen[g] = _ngram_bytes(g, dim, seed)
+            acc[row] += raw
+        counts[row] = len(grams)
+    pooled = acc / (127.5 * counts) - 1.0 if pooling == "mean" else acc / 127.5 - counts  # bytes → [-1, 1]
     if normalize:
-        table /= np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    table = pooled.astype(np.float32)
     table.setflags(write=False)
     return table
 
 
 def hashed_table(vocab: Sequence[str], config: ModelConfig) -> torch.Tensor:
     """The V×E matrix of every vocabulary token's hashed vector (computed once per process)."""
-    table = _hashed_table_cached(tuple(vocab), config.E, config.hash_ngram_min, config.hash_ngram_max,
-                                 config.hash_seed, config.hash_pooling, config.hash_normalize)
+    table = hashed_vectors(tuple(vocab), config.E, config.hash_ngram_min, config.hash_ngram_max,
+                           config.hash_seed, config.hash_pooling, config.hash_normalize)
     return torch.from_numpy(table.copy())
 
 
