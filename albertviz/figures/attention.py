@@ -131,11 +131,11 @@ def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int
         + "<br>weight %{z:.3f}<extra></extra>",
         colorbar=dict(title="weight", thickness=12)))
     tick = dict(tickmode="array", tickvals=pos, ticktext=labels, tickfont=dict(size=11 if T <= 40 else 8))
-    fig.update_xaxes(title="key (attended-to token)", side="top", tickangle=-60, **tick)
+    fig.update_xaxes(title="key (attended-to token)", tickangle=-60, **tick)
     fig.update_yaxes(title="query (token that looks)", autorange="reversed", **tick)
     size = int(min(900, max(420, 140 + 22 * T)))
     fig.update_layout(title=title or f"Layer {layer + 1}, head {head + 1}", height=size,
-                      margin=dict(l=10, r=10, t=120, b=10))
+                      margin=dict(l=10, r=10, t=60, b=10))
     return fig
 
 
@@ -179,7 +179,7 @@ def layer_plan_figure(config: ModelConfig, entropy: np.ndarray | None = None,
     else:
         fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.45, 0.55],
                             horizontal_spacing=0.04,
-                            subplot_titles=("blocks (same colour = same weights)", "attention entropy"))
+                            subplot_titles=("blocks", "attention entropy"))
         fig.add_trace(heat, row=1, col=1)
         ent = np.asarray(entropy, dtype=float)
         fig.add_trace(go.Bar(x=ent, y=rows, orientation="h",
@@ -232,6 +232,6 @@ def mask_predictions_figure(tokens: list[str], probs: list[float], title: str) -
                            customdata=labels, hovertemplate="%{customdata}: %{x:.2%}<extra></extra>"))
     fig.update_yaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels,
                      autorange="reversed")
-    fig.update_xaxes(title="probability", tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(title="probability", tickformat=".1%", rangemode="tozero")
     fig.update_layout(title=title, height=120 + 28 * len(labels), margin=dict(l=10, r=10, t=60, b=40))
     return fig
