@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .timing import machine
 
-MODULES = ["bench.core", "bench.training", "bench.zoo"]
+MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.pages"]
 HERE = Path(__file__).resolve().parent
 
 
