@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup dev browser run test lint bench zoo load clean
+.PHONY: setup dev browser run test lint bench zoo load screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,12 @@ setup: $(VENV)/.runtime
 
 dev: $(VENV)/.dev browser
 
-# Debian's Chromium for the end-to-end tests (Playwright's own browser download does not work here).
+# Debian's Chromium for the end-to-end tests (Playwright's own browser download does not work here),
+# and a colour emoji font so the page icons show in screenshots.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi emoji; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
@@ -41,6 +42,17 @@ lint: dev
 
 bench: dev
 	$(PY) -m bench
+
+# Classroom load: 20 browser sessions against one server for 60 s; merges its rows into bench/results.*
+load: dev
+	$(PY) -m bench load
+
+# Refresh the README's screenshots from the last browser test run (tests/e2e saves them).
+screenshots:
+	@ls tests/artifacts/screenshots/*.png >/dev/null 2>&1 || { \
+	  echo "No screenshots yet: run  $(PY) -m pytest tests/e2e -k screenshotted"; exit 1; }
+	mkdir -p docs/screenshots
+	cp tests/artifacts/screenshots/*.png docs/screenshots/
 
 zoo: dev
 	$(PY) -m albertviz.train --all

@@ -11,14 +11,15 @@ from pathlib import Path
 from .timing import machine
 
 MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.pages"]
+ON_REQUEST = ["bench.load"]  # `make load` (python -m bench load): 60 s of 20 browsers, only when named
 HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> None:
     only = set(argv)
     results, started = [], time.strftime("%Y-%m-%d %H:%M")
-    for name in MODULES:
-        if only and name.split(".")[-1] not in only:
+    for name in MODULES + ON_REQUEST:
+        if (only and name.split(".")[-1] not in only) or (not only and name in ON_REQUEST):
             continue
         print(f"… {name}", flush=True)
         for r in importlib.import_module(name).run():

@@ -1,0 +1,126 @@
+"""Every page, in a real headless Chromium against `streamlit run app.py`: it renders what a student should see.
+
+A page passes when Streamlit has finished running it, no exception box is shown, no JavaScript dialog
+fired, nothing was requested from the internet, and its charts and numbers are there — and change when
+a student switches a sharing mode, an embedding type or a model, types a sentence or answers a question.
+Each page is also saved as a full-page screenshot (tests/artifacts/screenshots; `make screenshots`
+copies them into docs/screenshots for the README).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from albertviz import PRESETS, count_parameters
+from albertviz.surgery import OPERATIONS
+from ui.models import available_models, label
+from ui.nav import PAGES
+
+pytestmark = pytest.mark.browser
+
+# slug: (words of the page's title, least number of plotly charts once it has run with its defaults)
+EXPECTED = {
+    "home": ("see what parameter sharing does", 0),
+    "parameters": ("Parameter explorer", 2),
+    "attention": ("Attention", 4),
+    "hidden_states": ("Hidden states", 4),
+    "embeddings": ("Embeddings", 3),
+    "convergence": ("Convergence", 2),
+    "quiz": ("Quiz", 0),
+}
+
+
+def test_every_page_in_the_menu_is_covered():
+    assert set(EXPECTED) == {p.slug for p in PAGES}
+
+
+@pytest.mark.parametrize("slug", [p.slug for p in PAGES])
+def test_every_page_renders_its_charts_and_is_screenshotted(app, slug):
+    title, least_charts = EXPECTED[slug]
+    app.visit(slug)
+    app.assert_healthy()
+    assert title in app.page.locator("h1").first.inner_text()
+    assert app.charts() >= least_charts
+    # the menu is the app's own navigation (titles), not Streamlit's file-name fallback
+    nav = app.page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert all(p.title in nav for p in PAGES), nav
+    assert app.screenshot(slug).stat().st_size > 10_000
+
+
+def test_home_shows_the_real_albert_saving(app):
+    app.visit("home")
+    base, albert = count_parameters(PRESETS["bert-base"]), count_parameters(PRESETS["albert-base"])
+    assert app.metric("BERT-base parameters") == f"{base.total / 1e6:.0f}M"
+    assert app.metric("ALBERT-base parameters") == f"{albert.total / 1e6:.0f}M"
+
+
+def test_parameter_explorer_switches_sharing_and_embedding(app):
+    """Clicking a sharing mode or an embedding type changes the count to what count_parameters says."""
+    app.visit("parameters")
+    base = PRESETS["albert-base"]
+    shown = {"start": app.metric("Unique parameters")}
+    assert shown["start"] == f"{count_parameters(base).total / 1e6:,.2f}M"
+    app.radio("params_sharing", "not shared (BERT)")
+    shown["none"] = app.metric("Unique parameters")
+    assert shown["none"] == f"{count_parameters(base.with_(sharing='none')).total / 1e6:,.2f}M"
+    app.radio("params_embedding", "hashed")
+    shown["hashed"] = app.metric("Unique parameters")
+    cfg = base.with_(sharing="none", embedding="hashed")
+    assert shown["hashed"] == f"{count_parameters(cfg).total / 1e6:,.2f}M"
+    assert len(set(shown.values())) == 3, shown
+    assert app.charts() >= 2
+    app.assert_healthy()
+
+
+def test_attention_switches_models_and_reads_a_typed_sentence(app):
+    app.visit("attention")
+    models = available_models()
+    first = models[0]
+    assert app.charts(f"attention-plan-{first}") == 1
+    other = next(k for k in models if k != first)
+    app.select("attention-model", label(other))
+    assert app.charts(f"attention-plan-{other}") == 1 and app.charts(f"attention-plan-{first}") == 0
+    app.assert_healthy()
+
+    app.type("attention-text", "Students love quiet libraries.")
+    ticks = app.widget(f"attention-head-map-{other}").locator(".xtick text").all_inner_texts()
+    assert "students" in ticks and "libraries" in ticks, ticks
+    assert app.charts() >= 4
+    app.assert_healthy()
+
+
+def test_hidden_states_compares_two_models_on_a_new_sentence(app):
+    app.visit("hidden_states")
+    app.type("hidden_states_sentence", "A storm breaks over the sea.")
+    assert app.charts("hidden_states_fig1") == 1
+    assert app.options("hidden_states_token")[2] == "2: storm"
+    tied = app.metric("Mean cosine to original")
+    app.radio("hidden_states_surgery_op", OPERATIONS["average"])
+    assert app.metric("Mean cosine to original") != tied
+    app.assert_healthy()
+
+
+def test_embeddings_hashes_any_typed_word(app):
+    app.visit("embeddings")
+    app.radio("embeddings_mode", "type any word")
+    app.type("embeddings_word", "Unbelievable")
+    assert app.charts("embeddings_fig_ngrams") == 1
+    assert "'unbelievable' is wrapped as" in app.text()
+    app.assert_healthy()
+
+
+def test_quiz_answers_one_question_and_scores_it(app):
+    app.visit("quiz")
+    app.click("quiz_start")
+    assert app.metric("Score") == "0 / 0"
+    box = app.widget("quiz_answer_0")
+    if box.locator('input[type="radio"]').count():
+        app.act(box.locator("label").first.click)
+    elif app.widget("quiz_answer_0_0").count():
+        app.act(app.widget("quiz_answer_0_0").locator("label").first.click)
+    else:
+        app.type("quiz_answer_0", "42")
+    app.click("quiz_submit")
+    assert app.metric("Score") in ("0 / 1", "1 / 1")
+    assert any(s in app.text() for s in ("Correct!", "Not quite")), app.text()[:500]
+    app.assert_healthy()
