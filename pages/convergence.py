@@ -67,8 +67,7 @@ with friendly_errors("the zoo's training curves"):
         present = [m for m in SHARING_MODES if f"{m}-{emb}" in cells]
         modes = c2.multiselect("Sharing modes", present, default=present, format_func=SHARING_LABELS.get,
                                key="convergence_modes")
-        missing = [SHARING_LABELS[m] for m in SHARING_MODES if m not in present]
-        if missing:
+        if missing := [SHARING_LABELS[m] for m in SHARING_MODES if m not in present]:
             st.caption(f"Not trained yet with this embedding: {', '.join(missing)}.")
         chosen = {f"{m}-{emb}": cells[f"{m}-{emb}"] for m in modes}
         st.plotly_chart(figs.loss_curves_figure({e["sharing"]: cv.loss_curve(e) for e in chosen.values()},
@@ -117,15 +116,16 @@ st.markdown("Tiny models (L4 H64, 2 heads, FFN 256, the BERT vocabulary) learn m
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 live_modes = c1.multiselect("Sharing modes", SHARING_MODES, default=["none", "all"],
                             format_func=SHARING_LABELS.get, key="convergence_live_modes")
-lr = c2.select_slider("Learning rate", [5e-4, 1e-3, 2e-3, 3e-3, 5e-3], value=2e-3, key="convergence_lr")
-warmup = c3.number_input("Warm-up steps", 0, 500, 30, step=10, key="convergence_warmup")
-steps = c4.number_input("Steps", 2, 2000, 300, step=50, key="convergence_steps")
-settings = cv.LiveSettings(modes=tuple(live_modes), steps=int(steps), lr=float(lr), warmup=int(warmup))
+c2.select_slider("Learning rate", [5e-4, 1e-3, 2e-3, 3e-3, 5e-3], value=2e-3, key="convergence_lr")
+c3.number_input("Warm-up steps", 0, 500, 30, step=10, key="convergence_warmup")
+c4.number_input("Steps", 2, 2000, 300, step=50, key="convergence_steps")
 ss = st.session_state
-ss.setdefault("convergence_results", {})
+ss.setdefault("convergence_results", {})  # finished runs by settings: pressing Train again never retrains
 
 
-def start() -> None:
+def start() -> None:  # a callback runs before the script: read widget values from ss, not stale globals
+    settings = cv.LiveSettings(modes=tuple(ss["convergence_live_modes"]), steps=int(ss["convergence_steps"]),
+                               lr=float(ss["convergence_lr"]), warmup=int(ss["convergence_warmup"]))
     ss["convergence_stop_flag"] = False
     run = ss.get("convergence_run")
     if run is not None and run.settings == settings and run.trainers and not run.done:
@@ -161,8 +161,8 @@ with friendly_errors("the live training"):
                                    key=f"convergence_live_{r.rounds}")
 
         run.run(on_round=draw, should_stop=lambda: bool(ss.get("convergence_stop_flag")))
-        bar.empty()
-        chart.empty()
+        for placeholder in (bar, chart):
+            placeholder.empty()
     if run is not None:
         if not run.done:
             run.stopped = True

@@ -67,7 +67,7 @@ def charts(at) -> dict[str, dict]:
 
 
 def new_page() -> AppTest:
-    at = AppTest.from_file(page_file("convergence"), default_timeout=300)
+    at = AppTest.from_file(page_file("convergence"), default_timeout=900)
     at.run()
     assert not at.exception, at.exception
     return at
