@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
-PAGE_TIMEOUT_S = 180  # bounded: a page that runs longer than this is a failure, not a hang
+PAGE_TIMEOUT_S = 300  # bounded: a page still running after this is a failure, not a hang (generous: 2 shared cores)
 MAX_SCREENSHOT_HEIGHT = 7000
 
 
