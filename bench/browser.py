@@ -74,8 +74,7 @@ class StreamlitServer:
     def start(self, timeout: float = 90.0) -> StreamlitServer:
         streamlit = Path(sys.executable).with_name("streamlit")
         cmd = [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # other people edit pages while tests run: no hot reload
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
         log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ | self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ SWITCHES = {"attention": "attention-model", "hidden_states": "hidden_states_mode
 
 
 def rerun_after_switch(slug: str, widget: str, models=("none-full", "all-full"), repeats: int = 8) -> Result:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{slug}.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "views" / f"{slug}.py"), default_timeout=300)
     at.run()
     for key in models:  # warm every cache the switch will hit
         at.selectbox(key=widget).set_value(key).run()

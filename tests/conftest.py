@@ -6,5 +6,5 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def page_file(slug: str) -> str:
-    """Absolute path of pages/<slug>.py (AppTest resolves relative paths against the test file)."""
-    return str(ROOT / "pages" / f"{slug}.py")
+    """Absolute path of views/<slug>.py (AppTest resolves relative paths against the test file)."""
+    return str(ROOT / "views" / f"{slug}.py")

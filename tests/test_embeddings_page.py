@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from albertviz import count_parameters
 from ui.models import available_models
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "embeddings.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "views" / "embeddings.py")
 S = "embeddings"
 
 

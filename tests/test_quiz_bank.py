@@ -100,7 +100,7 @@ def test_explanations_prompts_and_answers_are_not_empty(bank):
 def test_every_page_names_an_existing_page(bank):
     assert set(PAGE_SLUGS) == {p.slug for p in PAGES}, "albertviz.quiz.PAGE_SLUGS must mirror ui.nav.PAGES"
     for q in bank:
-        assert (ROOT / "pages" / f"{q.page}.py").is_file(), f"{q.id}: pages/{q.page}.py does not exist"
+        assert (ROOT / "views" / f"{q.page}.py").is_file(), f"{q.id}: views/{q.page}.py does not exist"
 
 
 def test_correct_positions_are_not_all_the_same(bank):

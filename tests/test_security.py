@@ -19,8 +19,8 @@ import pytest
 from albertviz import zoo
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE_DIRS = ["albertviz", "ui", "pages", "bench", "app.py"]
-UI_DIRS = ["pages", "ui", "app.py"]
+CODE_DIRS = ["albertviz", "ui", "views", "bench", "app.py"]
+UI_DIRS = ["views", "ui", "app.py"]
 # Ways to turn bytes into Python objects (code execution) rather than plain tensors.
 UNSAFE_LOADERS = {
     "torch.load": re.compile(r"\btorch\s*\.\s*load\s*\("),

@@ -15,7 +15,7 @@ class PageInfo:
 
     @property
     def path(self) -> str:
-        return f"pages/{self.slug}.py"
+        return f"views/{self.slug}.py"
 
 
 PAGES = [

@@ -53,19 +53,8 @@ def browser(server):
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        warm_up(b, server.url)
         yield b
         b.close()
-
-
-def warm_up(browser, url: str) -> None:
-    """Visit once so app.py's st.navigation has run: until some session runs it, Streamlit shows its own
-    file-name menu of the pages/ folder (documented behaviour), which the first student would see."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(PAGE_TIMEOUT_S * 1000)
-    context.add_init_script(RUN_COUNTER_JS)
-    App(context.new_page(), url).visit("home")
-    context.close()
 
 
 class App:
