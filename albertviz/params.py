@@ -1,9 +1,9 @@
 """Parameter counts, sizes, training memory and FLOPs, from the real module on the meta device.
 
-Counting builds the actual `Encoder` (and MLM head) with `torch.device("meta")`: shapes without
-storage, so ALBERT-xxlarge costs no memory, and a count can never disagree with the model the other
-pages run. `unrolled` rebuilds the same shape with sharing switched off: the price of the layers if
-every one had its own weights.
+Counting builds the actual modules the `Encoder` is made of (embeddings, one attention block, one FFN
+block, pooler, MLM head) with `torch.device("meta")`: shapes without storage, so ALBERT-xxlarge costs no
+memory, and a count can never disagree with the model the other pages run. The layer plan says how many
+blocks of each kind exist; `unrolled` is the price of the layers if every one had its own weights.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import torch
 
 from .config import ModelConfig
-from .model import Encoder, MLMHead
+from .embeddings import Embeddings
+from .model import AttentionBlock, FeedForwardBlock, MLMHead, Pooler
+from .sharing import num_blocks
 
 BYTES_PER_PARAM = {"fp32": 4, "fp16": 2, "int8": 1}
 # Adam keeps fp32 weights, gradients and two moment estimates: 4 numbers of 4 bytes per parameter.
@@ -50,19 +52,14 @@ def _numel(module: torch.nn.Module | None) -> int:
     return 0 if module is None else sum(p.numel() for p in module.parameters())
 
 
-def _count_modules(config: ModelConfig, include_head: bool) -> dict[str, int]:
+def _module_sizes(config: ModelConfig, include_head: bool) -> dict[str, int]:
+    """Parameters of one of each module, built on the meta device (blocks of a kind are identical)."""
     with torch.device("meta"):
-        enc = Encoder(config)
-        head = MLMHead(config) if include_head else None
-    parts = {
-        "embeddings": _numel(enc.embeddings),
-        "attention": _numel(enc.attention_blocks),
-        "ffn": _numel(enc.ffn_blocks),
-        "pooler": _numel(enc.pooler),
-    }
-    if head is not None:
-        parts["head"] = _numel(head)
-    return parts
+        sizes = {"embeddings": _numel(Embeddings(config)), "attention": _numel(AttentionBlock(config)),
+                 "ffn": _numel(FeedForwardBlock(config)), "pooler": _numel(Pooler(config)) if config.pooler else 0}
+        if include_head:
+            sizes["head"] = _numel(MLMHead(config))
+    return sizes
 
 
 def flops_per_token(config: ModelConfig, seq_len: int = 128) -> int:
@@ -84,12 +81,12 @@ def count_parameters(config: ModelConfig, include_head: bool = False, seq_len: i
     With `include_head`, the MLM head's own parameters (dense, LayerNorm, output bias; the decoder
     is tied to the word vectors) are added as `head`.
     """
-    parts = _count_modules(config, include_head)
+    sizes = _module_sizes(config, include_head)
+    n_attn, n_ffn = num_blocks(config)
+    parts = {**sizes, "attention": n_attn * sizes["attention"], "ffn": n_ffn * sizes["ffn"]}
     total = sum(parts.values())
-    if config.sharing == "none":
-        unrolled = total
-    else:
-        unrolled = sum(_count_modules(config.with_(sharing="none"), include_head).values())
+    L = config.num_layers
+    unrolled = total + (L - n_attn) * sizes["attention"] + (L - n_ffn) * sizes["ffn"]
     return ParamReport(total=total, unrolled=unrolled, by_component=parts,
                        flops_per_token=flops_per_token(config, seq_len), seq_len=seq_len)
 

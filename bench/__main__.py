@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .timing import machine
 
-MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.pages"]
+MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.convergence", "bench.pages"]
 ON_REQUEST = ["bench.load"]  # `make load` (python -m bench load): 60 s of 20 browsers, only when named
 HERE = Path(__file__).resolve().parent
 
