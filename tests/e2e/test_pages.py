@@ -29,6 +29,9 @@ EXPECTED = {
     "quiz": ("Quiz", 0),
 }
 
+# These interactions hung waiting for a rerun on the loaded machine and were never seen passing; issue 8 stays open.
+UNVERIFIED = pytest.mark.skip(reason="unverified: hung waiting for a rerun while the machine was loaded")
+
 
 def test_every_page_in_the_menu_is_covered():
     assert set(EXPECTED) == {p.slug for p in PAGES}
@@ -72,7 +75,7 @@ def test_parameter_explorer_switches_sharing_and_embedding(app):
     app.assert_healthy()
 
 
-@pytest.mark.skip(reason="unverified in the first session: hung waiting for a rerun on the loaded machine; issue 8 stays open")
+@UNVERIFIED
 def test_attention_switches_models_and_reads_a_typed_sentence(app):
     app.visit("attention")
     models = available_models()
@@ -90,7 +93,7 @@ def test_attention_switches_models_and_reads_a_typed_sentence(app):
     app.assert_healthy()
 
 
-@pytest.mark.skip(reason="unverified in the first session: hung waiting for a rerun on the loaded machine; issue 8 stays open")
+@UNVERIFIED
 def test_hidden_states_compares_two_models_on_a_new_sentence(app):
     app.visit("hidden_states")
     app.type("hidden_states_sentence", "A storm breaks over the sea.")
@@ -102,7 +105,7 @@ def test_hidden_states_compares_two_models_on_a_new_sentence(app):
     app.assert_healthy()
 
 
-@pytest.mark.skip(reason="unverified in the first session: hung waiting for a rerun on the loaded machine; issue 8 stays open")
+@UNVERIFIED
 def test_embeddings_hashes_any_typed_word(app):
     app.visit("embeddings")
     app.radio("embeddings_mode", "type any word")
@@ -112,7 +115,7 @@ def test_embeddings_hashes_any_typed_word(app):
     app.assert_healthy()
 
 
-@pytest.mark.skip(reason="unverified in the first session: hung waiting for a rerun on the loaded machine; issue 8 stays open")
+@UNVERIFIED
 def test_quiz_answers_one_question_and_scores_it(app):
     app.visit("quiz")
     app.click("quiz_start")
