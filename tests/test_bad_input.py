@@ -17,55 +17,30 @@ import json
 import shutil
 
 import pytest
-import streamlit as st
-import torch
 from bad_inputs import BAD_INPUTS, BLANK
 from conftest import page_file
-from safetensors.torch import save_file
+from fake_zoo import clear_caches, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
-from albertviz import MaskedLM, ModelConfig, zoo
-from albertviz.tokenizer import load_tokenizer, vocab_list
+from albertviz import zoo
 from ui.feedback import MAX_CHARS
 
 INJECTION_MARKS = ("<script", "onerror", "<img")
 CELLS = ["none-full", "all-full"]
 
 
-def clear_caches() -> None:
-    zoo.manifest.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def write_fake_zoo(root) -> None:
+def write_two_cells(root) -> None:
     """Two untrained tiny cells (3 layers, H=32) with a manifest, in the zoo's own format."""
-    models = {}
-    for i, name in enumerate(CELLS):
-        sharing, embedding = name.split("-")
-        cfg = ModelConfig(vocab_size=30522, hidden_size=32, embedding_size=32, num_layers=3, num_heads=2,
-                          intermediate_size=64, max_position_embeddings=64, sharing=sharing, embedding=embedding,
-                          pooler=False)
-        torch.manual_seed(i)
-        model = MaskedLM(cfg, vocab_list(load_tokenizer()) if embedding == "hashed" else None)
-        path = root / "weights" / f"{name}.safetensors"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, str(path))
-        models[name] = {"name": name, "config": cfg.to_dict(), "file": f"weights/{name}.safetensors",
-                        "sha256": zoo.file_sha256(path), "held_out_accuracy": 0.1,
-                        "unigram_baseline_accuracy": 0.05, "log": []}
-    (root / zoo.MANIFEST_NAME).write_text(json.dumps({"models": models}))
+    write_fake_zoo(root, CELLS, entry=lambda name: {"held_out_accuracy": 0.1, "unigram_baseline_accuracy": 0.05,
+                                                   "log": []})
 
 
 @pytest.fixture(scope="module")
 def fake_zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp("zoo")
-    write_fake_zoo(root)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(zoo, "ZOO_DIR", root)
-        clear_caches()
+    write_two_cells(root)
+    with zoo_at(root):
         yield root
-    clear_caches()
 
 
 def run_page(slug: str, timeout: float = 120) -> AppTest:

@@ -10,13 +10,12 @@ import threading
 import time
 
 import pytest
-import streamlit as st
 import torch
 from conftest import page_file
-from safetensors.torch import save_file
+from fake_zoo import clear_caches, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
-from albertviz import MaskedLM, ModelConfig, zoo
+from albertviz import zoo
 
 CELLS = ["none-full", "all-full"]
 
@@ -31,35 +30,20 @@ def fake_log(sharing: str) -> list[dict]:
              **({"held_out_loss": 9.9 - s / 25} if s in (1, 100) else {})} for s in (1, 25, 50, 75, 100)]
 
 
-def clear_caches():
-    zoo.manifest.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def log_entry(name: str) -> dict:
+    sharing, embedding = name.split("-")
+    return {"sharing": sharing, "embedding": embedding, "params": {"with_head": 1_000_000 if sharing == "none"
+                                                                  else 700_000},
+            "train_config": {"steps": 100}, "held_out_loss": 5.5, "log": fake_log(sharing)}
 
 
 @pytest.fixture(scope="module")
 def fake_zoo(tmp_path_factory):
     torch.set_num_threads(1)  # 2 shared cores
     root = tmp_path_factory.mktemp("zoo")
-    models = {}
-    for name in CELLS:
-        sharing, embedding = name.split("-")
-        cfg = ModelConfig(vocab_size=30522, hidden_size=32, num_layers=3, num_heads=2, intermediate_size=64,
-                          max_position_embeddings=64, sharing=sharing, embedding=embedding, pooler=False)
-        torch.manual_seed(0)
-        path = root / "weights" / f"{name}.safetensors"
-        path.parent.mkdir(exist_ok=True)
-        save_file({k: v.half().contiguous() for k, v in MaskedLM(cfg).state_dict().items()}, str(path))
-        models[name] = {"name": name, "sharing": sharing, "embedding": embedding, "config": cfg.to_dict(),
-                        "file": f"weights/{name}.safetensors", "sha256": zoo.file_sha256(path),
-                        "params": {"with_head": 1_000_000 if sharing == "none" else 700_000},
-                        "train_config": {"steps": 100}, "held_out_loss": 5.5, "log": fake_log(sharing)}
-    (root / zoo.MANIFEST_NAME).write_text(json.dumps({"models": models}))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(zoo, "ZOO_DIR", root)
-        clear_caches()
+    write_fake_zoo(root, CELLS, entry=log_entry)
+    with zoo_at(root):
         yield root
-    clear_caches()
 
 
 def charts(at) -> dict[str, dict]:

@@ -10,14 +10,11 @@ import json
 
 import numpy as np
 import pytest
-import streamlit as st
-import torch
 from conftest import page_file
-from safetensors.torch import save_file
+from fake_zoo import write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
-from albertviz import MaskedLM, ModelConfig, count_parameters, zoo
-from albertviz.tokenizer import load_tokenizer, vocab_list
+from albertviz import ModelConfig, count_parameters
 from ui.models import label
 
 P = "hidden_states"
@@ -25,39 +22,12 @@ FAKE_CELLS = ["none-full", "all-full", "ffn-full", "attention-full", "all-factor
 FAKE_LAYERS = 3
 
 
-def fake_config(name: str) -> ModelConfig:
-    sharing, embedding = name.split("-")
-    return ModelConfig(vocab_size=30522, hidden_size=32, embedding_size=16 if embedding == "factorized" else 32,
-                       num_layers=FAKE_LAYERS, num_heads=2, intermediate_size=64, max_position_embeddings=64,
-                       sharing=sharing, embedding=embedding, pooler=False)
-
-
-def clear_caches():
-    zoo.manifest.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 @pytest.fixture(scope="module")
 def fake_zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp("zoo")
-    vocab = vocab_list(load_tokenizer())
-    models = {}
-    for i, name in enumerate(FAKE_CELLS):
-        cfg = fake_config(name)
-        torch.manual_seed(i)
-        model = MaskedLM(cfg, vocab if cfg.embedding == "hashed" else None)
-        path = root / "weights" / f"{name}.safetensors"
-        path.parent.mkdir(exist_ok=True)
-        save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, str(path))
-        models[name] = {"name": name, "config": cfg.to_dict(), "file": f"weights/{name}.safetensors",
-                        "sha256": zoo.file_sha256(path)}
-    (root / zoo.MANIFEST_NAME).write_text(json.dumps({"models": models}))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(zoo, "ZOO_DIR", root)
-        clear_caches()
+    write_fake_zoo(root, FAKE_CELLS)
+    with zoo_at(root):
         yield root
-    clear_caches()
 
 
 @pytest.fixture(scope="module")
