@@ -5,13 +5,12 @@ cells (random weights, 3 layers, 2 heads) written and loaded through the real zo
 mode and one per embedding type. The real MiniLM is always there; real zoo cells are checked when present.
 """
 
-import base64
 import json
 
 import numpy as np
 import pytest
 import torch
-from conftest import page_file
+from conftest import charts, page_file, values
 from fake_zoo import clear_caches, fake_config, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
@@ -46,20 +45,6 @@ def page(fake_zoo):
     at.run()
     assert not at.exception
     return at
-
-
-def charts(at) -> dict[str, dict]:
-    """Plotly figures on the page by widget key, as the browser receives them."""
-    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-
-
-def values(data) -> np.ndarray:
-    """Plotly ≥ 6 sends numpy arrays as {'dtype', 'bdata' (base64), 'shape'}; lists stay lists."""
-    if isinstance(data, dict) and "bdata" in data:
-        arr = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
-        shape = [int(n) for n in str(data.get("shape", len(arr))).split(",")]
-        return arr.reshape(shape).astype(float)
-    return np.array(data, dtype=float)
 
 
 def chart(at, prefix: str, model: str) -> dict:

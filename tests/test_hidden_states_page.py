@@ -5,12 +5,11 @@ cells (3 layers) for every sharing mode and embedding type, written and loaded t
 The real MiniLM is always there, and live surgery always runs on it.
 """
 
-import base64
 import json
 
 import numpy as np
 import pytest
-from conftest import page_file
+from conftest import charts, page_file, values
 from fake_zoo import write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
@@ -36,19 +35,6 @@ def page(fake_zoo):
     at.run()
     assert not at.exception
     return at
-
-
-def charts(at) -> dict[str, dict]:
-    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-
-
-def values(data) -> np.ndarray:
-    """Plotly ≥ 6 sends numpy arrays as {'dtype', 'bdata' (base64), 'shape'}; lists stay lists."""
-    if isinstance(data, dict) and "bdata" in data:
-        arr = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
-        shape = [int(n) for n in str(data.get("shape", len(arr))).split(",")]
-        return arr.reshape(shape).astype(float)
-    return np.asarray(data, dtype=float)
 
 
 def fig1_traces(at) -> dict[str, np.ndarray]:
