@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,3 +27,24 @@ def values(data) -> np.ndarray:
         shape = [int(n) for n in str(data.get("shape", len(arr))).split(",")]
         return arr.reshape(shape).astype(float)
     return np.asarray(data, dtype=float)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The one headless Chromium of the whole run.
+
+    Playwright's sync API keeps its event loop alive for as long as it is open, and a second
+    `sync_playwright()` inside that loop is refused; so every browser test shares this one.
+    Fails (never skips) when Chromium or Playwright is missing: `make test` must look at the app.
+    """
+    from bench.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing_message
+
+    why = chromium_missing_message()
+    if why:
+        pytest.fail(why, pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -15,7 +15,6 @@ import pytest
 from albertviz import bertviz_offline as bo
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = ["[CLS]", "</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>", "a&b", "ok",
            "[SEP]"]
 
@@ -102,41 +101,36 @@ def test_safe_json_round_trips_and_hides_markup():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 @pytest.mark.parametrize("view", ["head", "model"])
-def test_views_render_in_headless_chromium_with_no_network(tmp_path, view):
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_views_render_in_headless_chromium_with_no_network(tmp_path, view, chromium):
     file = tmp_path / f"bertviz_{view}.html"
     file.write_text(bo.render(view, attention(), HOSTILE), encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
     blocked, dialogs, errors = [], [], []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        try:
-            tab = browser.new_page(viewport={"width": 1100, "height": 700})
+    context = chromium.new_context(viewport={"width": 1100, "height": 700})
+    try:
+        tab = context.new_page()
 
-            def route(r):
-                if r.request.url.startswith("file:"):
-                    r.continue_()
-                else:
-                    blocked.append(r.request.url)
-                    r.abort()
+        def route(r):
+            if r.request.url.startswith("file:"):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
 
-            tab.route("**/*", route)
-            tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(file.as_uri())
-            tab.wait_for_selector("svg text", timeout=15_000)
+        tab.route("**/*", route)
+        tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(file.as_uri())
+        tab.wait_for_selector("svg text", timeout=15_000)
+        texts = tab.locator("svg text").all_text_contents()
+        if view == "model":  # the model view draws the tokens once a head's thumbnail is clicked
+            tab.locator("svg rect[style*='opacity: 0']").first.dispatch_event("click")
+            tab.wait_for_selector("svg text.token", timeout=5_000)
             texts = tab.locator("svg text").all_text_contents()
-            if view == "model":  # the model view draws the tokens once a head's thumbnail is clicked
-                tab.locator("svg rect[style*='opacity: 0']").first.dispatch_event("click")
-                tab.wait_for_selector("svg text.token", timeout=5_000)
-                texts = tab.locator("svg text").all_text_contents()
-            tab.screenshot(path=str(ARTIFACTS / f"bertviz_{view}_offline.png"), full_page=True)
-        finally:
-            browser.close()
+        tab.screenshot(path=str(ARTIFACTS / f"bertviz_{view}_offline.png"), full_page=True)
+    finally:
+        context.close()
     assert not blocked and not dialogs and not errors
     for token in HOSTILE:
         assert token in texts  # shown as text, exactly as typed

@@ -16,8 +16,6 @@ import pytest
 
 from bench.browser import (
     APP,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     EXCEPTION,
     PLOTLY,
     RUN_COUNTER_JS,
@@ -48,13 +46,8 @@ def server():
 
 
 @pytest.fixture(scope="session")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(server, chromium):
+    return chromium
 
 
 class App:
