@@ -86,11 +86,16 @@ def hash_token(token: str, dim: int, n_min: int = 2, n_max: int = 4, seed: int =
 
 def _ngram_bytes(gram: str, dim: int, seed: int) -> np.ndarray:
     """The `dim` digest bytes (0..255) behind an n-gram's vector, as integers."""
+    return _ngram_byte_rows([gram], dim, seed)[0].astype(np.int64)
+
+
+def _ngram_byte_rows(grams: Sequence[str], dim: int, seed: int) -> np.ndarray:
+    """(len(grams), dim) digest bytes: BLAKE2b keyed by the seed, one salted digest per 64 dims."""
     key = seed.to_bytes(8, "little", signed=True)
-    chunks = [np.frombuffer(hashlib.blake2b(gram.encode("utf-8"), digest_size=_DIGEST_BYTES, key=key,
-                                            salt=block.to_bytes(16, "little")).digest(), dtype=np.uint8)
-              for block in range(-(-dim // _DIGEST_BYTES))]
-    return np.concatenate(chunks)[:dim].astype(np.int64)
+    salts = [block.to_bytes(16, "little") for block in range(-(-dim // _DIGEST_BYTES))]
+    raw = b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=_DIGEST_BYTES, key=key, salt=salt).digest()
+                   for g in grams for salt in salts)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(len(grams), -1)[:, :dim]
 
 
 @lru_cache(maxsize=8)
@@ -102,17 +107,16 @@ def hashed_vectors(vocab: tuple[str, ...], dim: int, n_min: int = 2, n_max: int 
     the order of a token's n-grams: two tokens with the same n-grams (anagrams under 1-grams) get
     bit-identical vectors, and float rounding never decides what counts as a collision.
     """
-    seen: dict[str, np.ndarray] = {}
-    acc = np.zeros((len(vocab), dim), dtype=np.int64)
-    counts = np.empty((len(vocab), 1), dtype=np.float64)
-    for row, token in enumerate(vocab):
-        grams = char_ngrams(token, n_min, n_max) if token.strip() else ["<>"]
-        for g in grams:
-            raw = seen.get(g)
-            if raw is None:
-                raw = seen[g] = _ngram_bytes(g, dim, seed)
-            acc[row] += raw
-        counts[row] = len(grams)
+    grams_per_token = [char_ngrams(t, n_min, n_max) if t.strip() else ["<>"] for t in vocab]
+    index: dict[str, int] = {}
+    cols = [index.setdefault(g, len(index)) for grams in grams_per_token for g in grams]
+    counts = np.array([len(grams) for grams in grams_per_token], dtype=np.float64)[:, None]
+    rows = np.repeat(np.arange(len(vocab)), counts[:, 0].astype(np.int64))
+    # token × n-gram incidence times the n-grams' bytes: integer sums, exact in float64
+    incidence = torch.sparse_coo_tensor(np.stack([rows, np.asarray(cols)]), torch.ones(len(cols), dtype=torch.float64),
+                                        (len(vocab), len(index)), check_invariants=False)
+    unique_bytes = torch.from_numpy(_ngram_byte_rows(list(index), dim, seed).astype(np.float64))
+    acc = torch.sparse.mm(incidence, unique_bytes).numpy()
     pooled = acc / (127.5 * counts) - 1.0 if pooling == "mean" else acc / 127.5 - counts  # bytes → [-1, 1]
     if normalize:
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from ..config import ModelConfig
+from ..embeddings import hashed_table
 from ..model import Encoder, MaskedLM, MLMHead
 from ..tokenizer import encode, load_tokenizer, vocab_list
 
@@ -130,12 +131,15 @@ def load(sharing: str = "none", embedding: str = "full") -> ZooModel:
     cfg = ModelConfig.from_dict(entry["config"])
     tok = load_tokenizer()
     state = _read_weights(ZOO_DIR / entry["file"], name, entry.get("sha256"))
-    model = MaskedLM(cfg, vocab_list(tok) if cfg.embedding == "hashed" else None)
+    with torch.device("meta"):  # shapes only: no random init that the weights would overwrite anyway
+        model = MaskedLM(cfg)
     try:
-        model.load_state_dict({k: v.float() for k, v in state.items()})
+        model.load_state_dict({k: v.float() for k, v in state.items()}, assign=True)
     except RuntimeError as err:
         raise ZooError(f"Weight file {ZOO_DIR / entry['file']} does not fit the model "
                        f"{name}: {err}. Rebuild it with `{rebuild_command(name)}`.") from err
+    if cfg.embedding == "hashed":  # not in the file: recomputed from the vocabulary (cached per process)
+        model.encoder.embeddings.hashed_table = hashed_table(vocab_list(tok), cfg)
     model.eval()
     return ZooModel(name, model.encoder, model.head, tok, entry, lm=model)
 
