@@ -53,6 +53,10 @@ class TrainConfig:
     eval_every: int = 100
     eval_chunks: int = 256
     checkpoint_every: int = 250
+    # Init std of a factorized (E < H) word table. BERT's 0.02 in E=32 dims gives initial logits a third
+    # of a full table's scale and left shared-attention factorized cells on the unigram plateau for
+    # most of the budget; a larger table escapes it (see README, "Model zoo").
+    factorized_word_std: float = 0.02
 
 
 def zoo_config(sharing: str, embedding: str) -> ModelConfig:
@@ -162,7 +166,7 @@ def evaluate_mlm(model: MaskedLM, inputs: torch.Tensor, labels: torch.Tensor) ->
     return {"held_out_loss": loss_sum / count, "held_out_accuracy": correct / count}
 
 
-def new_model(sharing: str, embedding: str, seed: int = 0) -> MaskedLM:
+def new_model(sharing: str, embedding: str, seed: int = 0, factorized_word_std: float = 0.02) -> MaskedLM:
     """A freshly initialised zoo cell, exactly as the trainer starts it."""
     from .tokenizer import load_tokenizer, vocab_list
 
@@ -172,6 +176,7 @@ def new_model(sharing: str, embedding: str, seed: int = 0) -> MaskedLM:
     proj = model.encoder.embeddings.projection
     if proj is not None:  # keep the projected vectors' scale close to a full table's
         nn.init.normal_(proj.weight, std=1 / math.sqrt(mcfg.E))
+        nn.init.normal_(model.encoder.embeddings.word_embeddings.weight, std=factorized_word_std)
     return model
 
 
@@ -386,9 +391,10 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
 
     name = cell_name(sharing, embedding)
     mcfg = zoo_config(sharing, embedding)
-    model = new_model(sharing, embedding, cfg.seed)
+    model = new_model(sharing, embedding, cfg.seed, cfg.factorized_word_std)
     trainer = Trainer(model, data, cfg)
-    ckpt = CACHE / "train" / name
+    run_id = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:8]
+    ckpt = CACHE / "train" / f"{name}-{run_id}"  # runs with other settings never share a checkpoint
     if trainer.load_checkpoint(ckpt):
         print(f"{name}: resuming at step {trainer.step_num}")
     bar = tqdm(total=cfg.steps, initial=trainer.step_num, desc=name, unit="step")
@@ -441,10 +447,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=TrainConfig.steps)
     p.add_argument("--distill-weight", type=float, default=TrainConfig.distill_weight)
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
+    p.add_argument("--factorized-word-std", type=float, default=TrainConfig.factorized_word_std)
     p.add_argument("--out", type=Path, default=ZOO_DIR, help="where weights and manifest.json go")
     p.add_argument("--skip-done", action="store_true", help="skip cells already in the manifest")
     args = p.parse_args(argv)
-    cfg = TrainConfig(steps=args.steps, distill_weight=args.distill_weight, seed=args.seed)
+    cfg = TrainConfig(steps=args.steps, distill_weight=args.distill_weight, seed=args.seed,
+                      factorized_word_std=args.factorized_word_std)
     if args.cells:
         cells = [tuple(c.strip().split("-", 1)) for c in args.cells.split(",")]
     elif args.all:
