@@ -86,7 +86,8 @@ def test_similarity_switch_and_token_trajectory(page):
     np.testing.assert_allclose(np.diag(z), 1.0, atol=1e-3)
     assert np.all((z >= -1e-6) & (z <= 1 + 1e-6))  # CKA lies in [0, 1]
     before = values(charts(page)[f"{P}_traj_a"]["data"][1]["x"])
-    page.selectbox(key=f"{P}_token").set_value(3).run()
+    token_box = page.selectbox(key=f"{P}_token")
+    token_box.set_value(token_box.options[3]).run()
     path = charts(page)[f"{P}_traj_a"]["data"][1]
     assert len(values(path["x"])) == FAKE_LAYERS + 1 and path["text"][0] == "emb"
     assert not np.allclose(values(path["x"]), before)

@@ -101,8 +101,11 @@ if views:
 
     st.subheader("One token's path through the layers")
     tokens = next(iter(views.values()))["encoded"].tokens
-    index = st.selectbox("Token", range(len(tokens)), index=min(1, len(tokens) - 1), key=f"{P}_token",
-                         format_func=lambda i: f"{i}: {tokens[i]}")
+    # The labels themselves are the options: a new sentence then gives new options, and the box cannot keep
+    # showing the previous sentence's token (with integer options the browser kept the old label).
+    choices = [f"{i}: {t}" for i, t in enumerate(tokens)]
+    picked = st.selectbox("Token", choices, index=min(1, len(choices) - 1), key=f"{P}_token")
+    index = choices.index(picked) if picked in choices else min(1, len(choices) - 1)
     cols = st.columns(len(views))
     for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
         col.plotly_chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1),

@@ -31,6 +31,7 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
 PAGE_TIMEOUT_S = 300  # bounded: a page still running after this is a failure, not a hang (generous: 2 shared cores)
 MAX_SCREENSHOT_HEIGHT = 7000
+SELECTBOX = 'button[aria-haspopup="listbox"], [data-baseweb="select"]'  # Streamlit ≥ 1.5x combobox; older select
 
 
 @pytest.fixture(scope="session")
@@ -120,15 +121,20 @@ class App:
         label = self.widget(key).locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
         return self.act(label.click)
 
+    def open_menu(self, key: str) -> None:
+        """Open a selectbox's list of options (a combobox since Streamlit 1.5x, a baseweb select before)."""
+        self.widget(key).locator(SELECTBOX).first.click()
+        self.page.get_by_role("option").first.wait_for()
+
     def select(self, key: str, option: str) -> App:
         def pick():
-            self.widget(key).locator('[data-baseweb="select"]').click()
+            self.open_menu(key)
             self.page.get_by_role("option", name=option, exact=True).click()
         return self.act(pick)
 
     def options(self, key: str) -> list[str]:
         """The choices of a selectbox (opens and closes its menu)."""
-        self.widget(key).locator('[data-baseweb="select"]').click()
+        self.open_menu(key)
         names = self.page.get_by_role("option").all_inner_texts()
         self.page.keyboard.press("Escape")
         return [n.strip() for n in names]
