@@ -137,6 +137,14 @@ def default_vocab(size: int) -> list[str]:
     return [f"tok{i}" for i in range(size)]
 
 
+def _embedding(n: int, dim: int) -> nn.Embedding:
+    """nn.Embedding, without its random init on the meta device (counting parameters, loading weights):
+    torch's meta `normal_` imports its compiler stack on first use, which cost 1-3 s per process."""
+    if torch.empty(0).device.type == "meta":
+        return nn.Embedding(n, dim, _weight=torch.empty(n, dim))
+    return nn.Embedding(n, dim)
+
+
 class Embeddings(nn.Module):
     """Word + position + token-type vectors in E dims, LayerNorm, then E→H if E < H."""
 
@@ -158,9 +166,9 @@ class Embeddings(nn.Module):
             self.register_buffer("hashed_table", table, persistent=False)
             self.word_embeddings = None
         else:
-            self.word_embeddings = nn.Embedding(config.vocab_size, E)
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, E)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, E)
+            self.word_embeddings = _embedding(config.vocab_size, E)
+        self.position_embeddings = _embedding(config.max_position_embeddings, E)
+        self.token_type_embeddings = _embedding(config.type_vocab_size, E)
         self.LayerNorm = nn.LayerNorm(E, eps=config.layer_norm_eps)
         self.projection = nn.Linear(E, config.hidden_size) if config.has_projection else None
 

