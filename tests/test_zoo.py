@@ -22,15 +22,16 @@ from albertviz.train import (
 )
 
 CELLS = [(s, e) for e in EMBEDDING_TYPES for s in SHARING_MODES]
-# Known gap, measured on the shipped weights: with E=32 and 1,500 steps these cells leave the unigram
-# plateau late (all-factorized only after ~800 steps) and end below 2× the baseline (1.93×, 1.2×, 1.16×).
-# strict: once they are retrained past 2×, the marks must be removed.
-BELOW_TWICE_BASELINE = {"ffn-factorized", "all-factorized", "attention-factorized"}
+# Known gap, measured on the shipped weights: with E=32 and the shared 1,500-step budget the factorized
+# cells end at 1.81-1.99x the baseline (none 1.88, all 1.81, ffn 1.99, attention 1.86); the E=32 table is
+# the bottleneck (the same shapes with a full E=128 table reach 2.3-2.9x). strict: a retrained cell past
+# 2x makes its mark fail, so it has to be removed.
+BELOW_TWICE_BASELINE = {"none-factorized", "ffn-factorized", "all-factorized", "attention-factorized"}
 
 
 def accuracy_cells():
     for s, e in CELLS:
-        marks = [pytest.mark.xfail(strict=True, reason="known gap: factorized E=32 cell below 2× after 1,500 steps")
+        marks = [pytest.mark.xfail(strict=True, reason="known gap: factorized E=32 cells end at 1.8-2.0x")
                  ] if f"{s}-{e}" in BELOW_TWICE_BASELINE else []
         yield pytest.param(s, e, marks=marks, id=f"{s}-{e}")
 
@@ -51,17 +52,27 @@ def test_all_twelve_cells_are_in_the_manifest():
     assert names == {f"{s}-{e}" for s, e in CELLS}
 
 
-@pytest.mark.parametrize("sharing, embedding", list(accuracy_cells()))
-def test_every_cell_beats_the_unigram_baseline_twice(sharing, embedding, data, held_out):
+def held_out_accuracy_and_baseline(sharing, embedding, data, held_out) -> tuple[float, float]:
+    """The shipped weights' held-out accuracy, and the unigram baseline recomputed from the corpus."""
     zm = zoo.load(sharing, embedding)
     accuracy = evaluate_mlm(zm.as_masked_lm(), *held_out)["held_out_accuracy"]
-    # The baseline is recomputed here from the corpus: always guess the most frequent training token.
     train_tokens = data.chunks[data.train_idx][:, 1:-1].reshape(-1)
-    top = int(torch.bincount(train_tokens).argmax())
+    top = int(torch.bincount(train_tokens).argmax())  # always guess the most frequent training token
     labels = held_out[1]
     baseline = float((labels[labels != -100] == top).float().mean())
     assert abs(accuracy - zm.entry["held_out_accuracy"]) < 0.01  # fp16 weights vs the fp32 recorded
-    assert accuracy > 1.1 * baseline  # every cell has at least left the plateau
+    return accuracy, baseline
+
+
+@pytest.mark.parametrize("sharing, embedding", CELLS)
+def test_every_cell_has_left_the_unigram_plateau(sharing, embedding, data, held_out):
+    accuracy, baseline = held_out_accuracy_and_baseline(sharing, embedding, data, held_out)
+    assert accuracy >= 1.75 * baseline, (accuracy, baseline)
+
+
+@pytest.mark.parametrize("sharing, embedding", list(accuracy_cells()))
+def test_every_cell_beats_the_unigram_baseline_twice(sharing, embedding, data, held_out):
+    accuracy, baseline = held_out_accuracy_and_baseline(sharing, embedding, data, held_out)
     assert accuracy >= 2 * baseline, (accuracy, baseline)
 
 
