@@ -24,6 +24,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 APP = '[data-testid="stApp"]'
 EXCEPTION = '[data-testid="stException"]'
 PLOTLY = '[data-testid="stPlotlyChart"]'
+# What opens a selectbox's menu: the combobox's button since Streamlit 1.5x, the baseweb select before.
+SELECTBOX = 'button[aria-haspopup="listbox"], [data-baseweb="select"]'
 
 
 def chromium_missing_message() -> str | None:

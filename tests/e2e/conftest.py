@@ -20,6 +20,7 @@ from bench.browser import (
     PLOTLY,
     RUN_COUNTER_JS,
     RUNS_JS,
+    SELECTBOX,
     StreamlitServer,
     chromium_missing_message,
     wait_idle,
@@ -31,7 +32,6 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
 PAGE_TIMEOUT_S = 300  # bounded: a page still running after this is a failure, not a hang (generous: 2 shared cores)
 MAX_SCREENSHOT_HEIGHT = 7000
-SELECTBOX = 'button[aria-haspopup="listbox"], [data-baseweb="select"]'  # Streamlit ≥ 1.5x combobox; older select
 
 
 @pytest.fixture(scope="session")
