@@ -121,10 +121,25 @@ class App:
         label = self.widget(key).locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
         return self.act(label.click)
 
-    def open_menu(self, key: str) -> None:
-        """Open a selectbox's list of options (a combobox since Streamlit 1.5x, a baseweb select before)."""
-        self.widget(key).locator(SELECTBOX).first.click()
-        self.page.get_by_role("option").first.wait_for()
+    def open_menu(self, key: str, tries: int = 3) -> None:
+        """Open a selectbox's list of options (a combobox since Streamlit 1.5x, a baseweb select before).
+
+        The list closes again when the page scrolls (charts re-laying out below it), so the box is scrolled
+        into view first and the click is repeated if no option shows up.
+        """
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        opener = self.widget(key).locator(SELECTBOX).first
+        for attempt in range(tries):
+            opener.scroll_into_view_if_needed()
+            self.page.wait_for_timeout(300)
+            opener.click()
+            try:
+                self.page.get_by_role("option").first.wait_for(timeout=5_000)
+                return
+            except PlaywrightTimeout:
+                if attempt == tries - 1:
+                    raise
 
     def select(self, key: str, option: str) -> App:
         def pick():
