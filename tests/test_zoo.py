@@ -93,6 +93,9 @@ def test_manifest_records_match_the_weights(sharing, embedding):
         p.numel() for p in zm.encoder.parameters())
     assert e["tokens_seen"] == e["train_config"]["steps"] * e["train_config"]["batch_size"] * 64
     assert len(e["log"]) >= 10 and all("grad_norm" in r for r in e["log"])
+    evals = [r["step"] for r in e["log"] if "held_out_loss" in r]  # the Convergence page draws these
+    assert evals[0] == 1 and evals[-1] == e["train_config"]["steps"], evals
+    assert max(np.diff(evals)) <= e["train_config"]["eval_every"], evals
 
 
 def test_predict_masked_returns_ranked_probabilities():
