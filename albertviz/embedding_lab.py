@@ -350,7 +350,7 @@ def _median_ms(fn, repeats: int) -> float:
 
 @torch.no_grad()
 def measure_latency(tokens: Sequence[str], vocab: Sequence[str], config: ModelConfig | None = None,
-                    e_size: int = 32, repeats: int = 7) -> list[Latency]:
+                    e_size: int = 48, repeats: int = 7) -> list[Latency]:
     """Word vectors for one batch of tokens, four ways, timed on this CPU (median of `repeats`).
 
     Tables hold random numbers: a lookup's speed does not depend on what was learned. The hashed

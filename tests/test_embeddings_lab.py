@@ -108,13 +108,15 @@ def test_words_are_normalized_and_mapped_to_vocabulary_rows():
 def test_learned_vectors_project_the_layernormed_row():
     """Factorized: E-dim row, then W·LayerNorm(row) + b (checked by hand); full: the H-dim row only."""
     torch.manual_seed(0)
-    emb = MaskedLM(zoo_config("none", "factorized")).encoder.embeddings
+    cfg = zoo_config("none", "factorized")
+    emb = MaskedLM(cfg).encoder.embeddings
     with torch.no_grad():
         emb.LayerNorm.weight.uniform_(0.5, 1.5)
         emb.LayerNorm.bias.uniform_(-0.1, 0.1)
     out = lab.learned_vectors(emb, 2652)
     row = emb.word_embeddings.weight[2652].detach().double()
-    assert out["row"].shape == (32,) and out["projected"].shape == (128,)
+    assert cfg.embedding_size < cfg.hidden_size
+    assert out["row"].shape == (cfg.embedding_size,) and out["projected"].shape == (cfg.hidden_size,)
     np.testing.assert_allclose(out["row"], row.numpy(), rtol=1e-6)
     normed = (row - row.mean()) / torch.sqrt(row.var(unbiased=False) + 1e-12)
     normed = normed * emb.LayerNorm.weight.double() + emb.LayerNorm.bias.double()

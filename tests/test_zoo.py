@@ -22,20 +22,6 @@ from albertviz.train import (
 )
 
 CELLS = [(s, e) for e in EMBEDDING_TYPES for s in SHARING_MODES]
-# Known gap, measured on the shipped weights: with E=32 and the shared 1,500-step budget the factorized
-# cells end at 1.81-1.99x the baseline (none 1.88, all 1.81, ffn 1.99, attention 1.86); the E=32 table is
-# the bottleneck (the same shapes with a full E=128 table reach 2.3-2.9x). strict: a retrained cell past
-# 2x makes its mark fail, so it has to be removed.
-BELOW_TWICE_BASELINE = {"none-factorized", "ffn-factorized", "all-factorized", "attention-factorized"}
-
-
-def accuracy_cells():
-    for s, e in CELLS:
-        marks = [pytest.mark.xfail(strict=True, reason="known gap: factorized E=32 cells end at 1.8-2.0x")
-                 ] if f"{s}-{e}" in BELOW_TWICE_BASELINE else []
-        yield pytest.param(s, e, marks=marks, id=f"{s}-{e}")
-
-
 @pytest.fixture(scope="module")
 def data():
     return load_data(64, with_teacher=False)
@@ -65,12 +51,6 @@ def held_out_accuracy_and_baseline(sharing, embedding, data, held_out) -> tuple[
 
 
 @pytest.mark.parametrize("sharing, embedding", CELLS)
-def test_every_cell_has_left_the_unigram_plateau(sharing, embedding, data, held_out):
-    accuracy, baseline = held_out_accuracy_and_baseline(sharing, embedding, data, held_out)
-    assert accuracy >= 1.75 * baseline, (accuracy, baseline)
-
-
-@pytest.mark.parametrize("sharing, embedding", list(accuracy_cells()))
 def test_every_cell_beats_the_unigram_baseline_twice(sharing, embedding, data, held_out):
     accuracy, baseline = held_out_accuracy_and_baseline(sharing, embedding, data, held_out)
     assert accuracy >= 2 * baseline, (accuracy, baseline)

@@ -9,7 +9,7 @@ from albertviz.config import EMBEDDING_TYPES, SHARING_MODES
 
 MINILM = "minilm-l6"
 SHARING_LABELS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN", "attention": "shared attention"}
-EMBEDDING_LABELS = {"full": "full table", "factorized": "factorized (E=32)", "hashed": "hashed (EELBERT)"}
+EMBEDDING_LABELS = {"full": "full table", "factorized": "factorized (E=48)", "hashed": "hashed (EELBERT)"}
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=16)
