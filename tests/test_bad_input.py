@@ -43,8 +43,15 @@ def fake_zoo(tmp_path_factory):
         yield root
 
 
-def run_page(slug: str, timeout: float = 120) -> AppTest:
+# the two models the Hidden states page compares in these tests (both in the fake zoo)
+HIDDEN_MODELS = {"hidden_states_model_a": "none-full", "hidden_states_model_b": "all-full"}
+
+
+def run_page(slug: str, timeout: float = 120, state: dict | None = None) -> AppTest:
+    """A page's first run, with widget values set beforehand through session state."""
     at = AppTest.from_file(page_file(slug), default_timeout=timeout)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
     return at
@@ -100,12 +107,7 @@ def test_attention_works_again_after_bad_input(attention):
 
 @pytest.fixture(scope="module")
 def hidden(fake_zoo):
-    at = AppTest.from_file(page_file("hidden_states"), default_timeout=180)
-    at.session_state["hidden_states_model_a"] = "none-full"
-    at.session_state["hidden_states_model_b"] = "all-full"
-    at.run()
-    assert not at.exception
-    return at
+    return run_page("hidden_states", 180, HIDDEN_MODELS)
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
@@ -124,11 +126,7 @@ def test_hidden_states_sentence_takes_any_input(hidden, name):
 
 @pytest.fixture(scope="module")
 def embeddings(fake_zoo):
-    at = AppTest.from_file(page_file("embeddings"), default_timeout=300)
-    at.session_state["embeddings_mode"] = "type any word"
-    at.run()
-    assert not at.exception
-    return at
+    return run_page("embeddings", 300, {"embeddings_mode": "type any word"})
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
@@ -157,8 +155,7 @@ def test_embeddings_word_box_works_again(embeddings):
 
 @pytest.fixture(scope="module")
 def numeric_quiz():
-    at = AppTest.from_file(page_file("quiz"), default_timeout=60)
-    at.run()
+    at = run_page("quiz", 60)
     at.multiselect(key="quiz_topics").set_value(["computed"])  # generated count questions: a number box
     at.button(key="quiz_start").click().run()
     assert not at.exception and at.text_input(key="quiz_answer_0")
@@ -187,8 +184,7 @@ def test_quiz_number_box_grades_a_real_number_afterwards(numeric_quiz):
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_quiz_interview_notes_take_any_input(name):
-    at = AppTest.from_file(page_file("quiz"), default_timeout=60)
-    at.run()
+    at = run_page("quiz", 60)
     at.radio(key="quiz_mode").set_value("interview").run()
     at.button(key="quiz_start").click().run()
     at.text_area(key="quiz_notes_0").input(BAD_INPUTS[name]).run()
@@ -273,10 +269,7 @@ def test_a_truncated_weight_file_is_named_on_the_attention_page(damaged_zoo, wor
 
 @pytest.mark.parametrize("damaged_zoo, words", DAMAGE[:1], indirect=["damaged_zoo"])
 def test_a_truncated_weight_file_is_named_on_the_hidden_states_page(damaged_zoo, words):
-    at = AppTest.from_file(page_file("hidden_states"), default_timeout=180)
-    at.session_state["hidden_states_model_a"] = "none-full"
-    at.session_state["hidden_states_model_b"] = "all-full"
-    at.run()
+    at = run_page("hidden_states", 180, HIDDEN_MODELS)
     assert_safe(at, "damaged none-full")
     errors = " ".join(e.value for e in at.error)
     assert "none-full.safetensors" in errors and words in errors, errors
@@ -307,10 +300,7 @@ def test_missing_minilm_is_explained_on_the_attention_page(no_minilm):
 
 
 def test_missing_minilm_is_explained_on_the_hidden_states_page(no_minilm):
-    at = AppTest.from_file(page_file("hidden_states"), default_timeout=180)
-    at.session_state["hidden_states_model_a"] = "none-full"
-    at.session_state["hidden_states_model_b"] = "all-full"
-    at.run()
+    at = run_page("hidden_states", 180, HIDDEN_MODELS)
     assert_safe(at, "MiniLM missing")
     errors = " ".join(e.value for e in at.error)
     assert "No model.safetensors" in errors and "pip install" in errors, errors
