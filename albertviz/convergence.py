@@ -8,8 +8,8 @@ Convergence page everything it shows, without Streamlit:
 - zoo logs → loss curves and per-component gradient norms (`zoo_entries`, `loss_curve`, `grad_series`);
 - `per_use_gradients`: the L per-layer contributions that add up to a shared block's gradient,
   computed by giving every layer its own copy of the block's weights (`torch.func.functional_call`);
-- `LiveRun`: several tiny models trained *now*, one step each in turn, so a stop leaves curves of
-  equal length;
+- `LiveRun`: several tiny character-level models trained *now*, one step each in turn, so a stop
+  leaves curves of equal length;
 - `step_time_ratios`: measured step time per sharing mode next to parameter counts (for `make bench`).
 """
 
@@ -269,19 +269,35 @@ def mlm_batch(data: Data, vocab_size: int, n: int = 16, seed: int = 0) -> tuple[
 
 # ---------------------------------------------------------------- live experiment
 
-LIVE_SHAPE = dict(vocab_size=30522, hidden_size=64, num_layers=4, num_heads=2, intermediate_size=256,
-                  max_position_embeddings=32, pooler=False)
+LIVE_SHAPE = dict(hidden_size=64, num_layers=4, num_heads=2, intermediate_size=256, max_position_embeddings=16,
+                  pooler=False)
 
 
-def live_config(sharing: str) -> ModelConfig:
-    """The live experiment's tiny shape: L4 H64 A2 F512, bert-base-uncased vocabulary."""
-    return ModelConfig(sharing=sharing, **LIVE_SHAPE)
+def live_data() -> Data:
+    """Shakespeare as 16-symbol character chunks ([CLS] + 14 characters + [SEP]), the zoo's held-out split.
+
+    Characters, not word pieces: a live run must show more than the frequency plateau within a minute
+    (see `corpus.char_chunks`). Short windows make a neighbour's share of uniform attention large, so
+    the models discover context sooner.
+    """
+    from .corpus import CHAR_SPECIALS, char_chunks, split
+
+    chunks, symbols = char_chunks(int(LIVE_SHAPE["max_position_embeddings"]))
+    train_idx, held_idx = split(chunks)
+    special = torch.zeros(len(symbols), dtype=torch.bool)
+    special[: len(CHAR_SPECIALS)] = True
+    return Data(torch.from_numpy(chunks).long(), train_idx, held_idx, special, symbols.index("[MASK]"))
+
+
+def live_config(sharing: str, vocab_size: int) -> ModelConfig:
+    """The live experiment's tiny shape: L4 H64 A2 F256 over a character vocabulary."""
+    return ModelConfig(sharing=sharing, vocab_size=vocab_size, **LIVE_SHAPE)
 
 
 def fresh_model(sharing: str, seed: int = 0) -> tuple[Encoder, MLMHead]:
-    """An untrained live-shape model (encoder, head): what the per-use view shows before the zoo exists."""
+    """An untrained zoo-shape model (encoder, head): what the per-use view shows before the zoo exists."""
     torch.manual_seed(seed)
-    lm = MaskedLM(live_config(sharing))
+    lm = MaskedLM(zoo_config(sharing, "full"))
     return lm.encoder, lm.head
 
 
@@ -290,10 +306,10 @@ class LiveSettings:
     """Everything that decides a live run; equal settings give equal curves (fixed seed)."""
 
     modes: tuple[str, ...] = ("none", "all")
-    steps: int = 300
+    steps: int = 1000
     lr: float = 2e-3
     warmup: int = 30
-    batch_size: int = 16
+    batch_size: int = 64
     seed: int = 0
     eval_every: int = 50
 
@@ -305,7 +321,7 @@ class LiveSettings:
         # MLM alone (no teacher), fused attention; grad norms every 10 steps, our own held-out evals.
         return TrainConfig(steps=self.steps, batch_size=self.batch_size, seq_len=self.seq_len, lr=self.lr,
                            warmup=min(self.warmup, self.steps), distill_weight=0.0, seed=self.seed,
-                           log_every=10, eval_every=10 ** 9, eval_chunks=64, checkpoint_every=10 ** 9)
+                           log_every=10, eval_every=10 ** 9, eval_chunks=256, checkpoint_every=10 ** 9)
 
 
 @dataclass
@@ -318,6 +334,7 @@ class LiveCurves:
     step_time: list[float] = field(default_factory=list)
     held_steps: list[int] = field(default_factory=list)
     held_loss: list[float] = field(default_factory=list)
+    held_accuracy: list[float] = field(default_factory=list)
 
     def as_loss_curve(self) -> LossCurve:
         return LossCurve(self.steps, self.loss, self.held_steps, self.held_loss)
@@ -344,7 +361,7 @@ class LiveRun:
         self.trainers: dict[str, Trainer] = {}
         self.curves: dict[str, LiveCurves] = {}
         for mode in settings.modes:
-            cfg = live_config(mode)
+            cfg = live_config(mode, len(data.special))
             torch.manual_seed(settings.seed)
             model = MaskedLM(cfg)
             self.trainers[mode] = Trainer(model, data, settings.train_config())
@@ -361,8 +378,10 @@ class LiveRun:
 
     def _evaluate(self) -> None:
         for mode, tr in self.trainers.items():
-            self.curves[mode].held_steps.append(self.rounds)
-            self.curves[mode].held_loss.append(tr.evaluate()["held_out_loss"])
+            scores, c = tr.evaluate(), self.curves[mode]
+            c.held_steps.append(self.rounds)
+            c.held_loss.append(scores["held_out_loss"])
+            c.held_accuracy.append(scores["held_out_accuracy"])
 
     def round(self) -> None:
         """One training step for every model, then a held-out evaluation when one is due."""
@@ -398,19 +417,20 @@ class LiveRun:
         return {mode: tr.log for mode, tr in self.trainers.items()}
 
     def release(self) -> None:
-        """Drop the models and optimizers (≈35 MB each) once a run is over; curves and logs stay."""
+        """Drop the models and optimizers once a run is over (a classroom server holds many runs); curves stay."""
         self._grad_logs = self.grad_logs()
         self.trainers = {}
 
     def summary(self) -> list[dict]:
-        """One row per model: parameters, median step time (ms), last losses."""
+        """One row per model: parameters, median step time (ms), last losses, held-out accuracy."""
         rows = []
         for mode, c in self.curves.items():
             tail = c.loss[-10:]
             rows.append({"sharing": mode, "params": c.params, "steps": len(c.steps),
                          "step_ms": 1000 * statistics.median(c.step_time) if c.step_time else float("nan"),
                          "train_loss_last10": float(np.mean(tail)) if tail else float("nan"),
-                         "held_out_loss": c.held_loss[-1] if c.held_loss else float("nan")})
+                         "held_out_loss": c.held_loss[-1] if c.held_loss else float("nan"),
+                         "held_out_accuracy": c.held_accuracy[-1] if c.held_accuracy else float("nan")})
         return rows
 
 

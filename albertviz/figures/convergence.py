@@ -23,18 +23,24 @@ def mode_color(mode: str, index: int = 0) -> str:
 
 
 def loss_curves_figure(curves: Mapping[str, LossCurve], title: str, show_held_out: bool = True,
-                       height: int = 380) -> go.Figure:
-    """Training loss (lines) and held-out loss (dashed, markers) per sharing mode; keys are modes."""
+                       height: int = 380, per_step: bool = False) -> go.Figure:
+    """Training loss (lines) and held-out loss (dotted, markers) per sharing mode; keys are modes.
+
+    `per_step`: the training loss was logged at every step (one small batch each), so it is noisy;
+    it is drawn faint and the held-out loss, measured on a fixed set, carries the comparison.
+    """
     fig = go.Figure()
     for i, (mode, c) in enumerate(curves.items()):
         color, name = mode_color(mode, i), SHARING_LABELS.get(mode, mode)
         fig.add_trace(go.Scatter(x=c.steps, y=c.loss, mode="lines", name=f"{name} · train",
-                                 line=dict(color=color, width=2), legendgroup=mode,
+                                 line=dict(color=color, width=1 if per_step else 2), legendgroup=mode,
+                                 opacity=0.35 if per_step else 1.0,
                                  hovertemplate="step %{x}<br>train loss %{y:.3f}<extra>" + name + "</extra>"))
         if show_held_out and c.held_steps:
             fig.add_trace(go.Scatter(x=c.held_steps, y=c.held_loss, mode="lines+markers",
                                      name=f"{name} · held-out", legendgroup=mode,
-                                     line=dict(color=color, dash="dot", width=1.5), marker=dict(size=7),
+                                     line=dict(color=color, dash="dot", width=3 if per_step else 1.5),
+                                     marker=dict(size=7),
                                      hovertemplate="step %{x}<br>held-out loss %{y:.3f}<extra>"
                                      + name + "</extra>"))
     fig.update_layout(title=title, height=height, margin=dict(t=50, b=40, l=60, r=20),
