@@ -138,22 +138,6 @@ def manifest_version() -> float:
         return 0.0
 
 
-def zoo_step_rows(entries: dict[str, dict]) -> list[dict]:
-    """Per cell: sharing, parameters (with head) and median logged step time in ms.
-
-    Zoo steps include the attention-distillation loss (eager attention), so they are slower than
-    the live runs' fused-attention steps; compare cells with each other, not with the live runs.
-    """
-    rows = []
-    for e in entries.values():
-        times = [r["step_time"] for r in e["log"] if "step_time" in r]
-        if times:
-            rows.append({"sharing": e["sharing"], "params": int(e["params"]["with_head"]),
-                         "step_ms": 1000 * statistics.median(times)})
-    order = {m: i for i, m in enumerate(SHARING_MODES)}
-    return sorted(rows, key=lambda r: order.get(r["sharing"], 99))
-
-
 # ---------------------------------------------------------------- per-use gradient contributions
 
 @dataclass
@@ -479,3 +463,8 @@ def step_time_ratios(modes: Iterable[str] = SHARING_MODES, embedding: str = "ful
         out[m]["flops_ratio"] = out[m]["flops_per_token"] / out[base]["flops_per_token"]
         out[m]["step_time_ratio"] = out[m]["median_step_s"] / out[base]["median_step_s"]
     return out
+
+
+def step_time_rows(ratios: dict[str, dict]) -> list[dict]:
+    """`step_time_ratios` output as the rows the step-time chart takes: sharing, params, step_ms."""
+    return [{"sharing": m, "params": r["params"], "step_ms": 1000 * r["median_step_s"]} for m, r in ratios.items()]

@@ -15,7 +15,9 @@ from conftest import page_file
 from fake_zoo import clear_caches, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
-from albertviz import zoo
+from albertviz import count_parameters, zoo
+from albertviz.config import SHARING_MODES
+from albertviz.train import zoo_config
 
 CELLS = ["none-full", "all-full"]
 
@@ -76,9 +78,18 @@ def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
     diff = next(m for m in at.metric if m.label == "largest element difference")
     assert float(diff.value) < 1e-5
 
-    # parameters vs step time from the zoo logs: 0.7× the parameters, same arithmetic
-    bars = {t["xaxis"]: t for t in figs["convergence_steptime_zoo"]["data"]}
-    assert bars["x"]["y"] == pytest.approx([1.0, 0.7])
+
+
+def test_timing_the_zoo_shape_puts_parameters_next_to_step_time(fake_zoo):
+    """The button times the four sharing modes in turn; the parameter bars are count_parameters' ratios."""
+    at = new_page()
+    assert "convergence_steptime_zoo" not in charts(at)
+    at.button(key="convergence_time_zoo").click().run()
+    assert not at.exception, at.exception
+    params, times = charts(at)["convergence_steptime_zoo"]["data"]
+    counts = [count_parameters(zoo_config(m, "full"), include_head=True).total for m in SHARING_MODES]
+    assert params["y"] == pytest.approx([c / counts[0] for c in counts])
+    assert times["y"][0] == pytest.approx(1.0) and all(0.3 < t < 3 for t in times["y"])
 
 
 def test_page_without_a_zoo_still_works(fake_zoo, monkeypatch, tmp_path):

@@ -202,13 +202,16 @@ with friendly_errors("the step times"):
     if rows:
         st.plotly_chart(figs.step_time_figure(rows, "Live run: parameters vs measured step time"),
                         key="convergence_steptime_live")
-    zoo_rows = cv.zoo_step_rows({n: e for n, e in entries.items() if e["embedding"] == "full"})
-    if zoo_rows:
-        st.plotly_chart(figs.step_time_figure(zoo_rows, "Zoo (full embedding): parameters vs logged step time"),
-                        key="convergence_steptime_zoo")
+    if st.button("⏱ Time the zoo shape now (≈ 10 s)", key="convergence_time_zoo"):
+        with st.spinner("Timing training steps of the four sharing modes, in turn…"):
+            ss["convergence_zoo_times"] = cv.step_time_rows(cv.step_time_ratios(steps=8, warmup_steps=2))
+    if zoo_rows := ss.get("convergence_zoo_times"):
+        st.plotly_chart(figs.step_time_figure(zoo_rows, "Zoo shape (L6 H128, full table, batch 32×64): "
+                                                        "parameters vs step time"), key="convergence_steptime_zoo")
     if not rows and not zoo_rows:
-        st.info("Train the live models above (or wait for the zoo) to see measured step times.")
+        st.info("Train the live models above, or time the zoo shape, to see measured step times.")
     st.caption("Left: unique parameters (with the MLM head); right: median measured time of one training step. "
-               "Sharing cuts parameters — memory and what must be sent over a network — but every layer still "
-               "runs, so the arithmetic per step (FLOPs) is unchanged and the time barely moves. On the zoo "
-               "shape most parameters are the embedding table, which shrinks the gap further.")
+               "The models take their steps in turn, so a busy machine slows all of them alike. Sharing cuts "
+               "parameters — memory and what must be sent over a network — but every layer still runs, so the "
+               "arithmetic per step (FLOPs) is unchanged and the time barely moves. On the zoo shape most "
+               "parameters are the embedding table, which shrinks the parameter gap further.")

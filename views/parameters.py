@@ -70,8 +70,8 @@ with right:
     m[0].metric("Unique parameters", f"{report.total / 1e6:,.2f}M")
     m[1].metric("Without sharing (unrolled)", f"{report.unrolled / 1e6:,.2f}M")
     m[2].metric("Saved by sharing", f"{report.saving:.0%}")
-    m[3].metric("Forward FLOPs / token", f"{report.flops_per_token / 1e6:,.1f}M",
-                help="2 FLOPs per multiply-add, at the chosen sequence length")
+    m[3].metric("FLOPs per token", f"{report.flops_per_token / 1e6:,.1f}M",
+                help="Forward pass; 2 FLOPs per multiply-add, at the chosen sequence length")
     st.caption("Sharing does not change FLOPs per token: a shared block is still run once per layer, so the "
                "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
 

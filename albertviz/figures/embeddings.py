@@ -37,7 +37,9 @@ def vector_strips(vectors: dict[str, np.ndarray]) -> go.Figure:
         fig.add_trace(go.Heatmap(z=v[None, :], x=list(range(len(v))), y=[""], colorscale="RdBu", zmid=0,
                                  zmin=-lim, zmax=lim, showscale=False,
                                  hovertemplate=f"{name} · dim %{{x}}: %{{z:.3f}}<extra></extra>"), row=i, col=1)
-        fig.update_xaxes(title_text="dimension", row=i, col=1)
+    # Strips differ in length, so each keeps its own ticks; one axis title at the bottom leaves room for the
+    # next strip's title.
+    fig.update_xaxes(title_text="dimension", row=len(names), col=1)
     fig.update_layout(title="The same token: hashed vector vs learned rows (red > 0 > blue, each strip scaled to "
                       "its own max)", height=120 + 110 * len(names), margin=_MARGIN)
     return fig

@@ -19,7 +19,8 @@ def component_bars(reports: dict[str, ParamReport]) -> go.Figure:
         values = [reports[k].by_component.get(comp, 0) / 1e6 for k in labels]
         fig.add_bar(y=labels, x=values, name=comp, orientation="h", marker_color=COMPONENT_COLORS[comp],
                     hovertemplate=f"{comp}: %{{x:.2f}}M<extra>%{{y}}</extra>")
-    fig.update_layout(barmode="stack", title="Parameters by component", xaxis_title="parameters (millions)",
+    # The unit lives in the title: an x-axis title would collide with the legend below the bars.
+    fig.update_layout(barmode="stack", title="Parameters by component (millions)",
                       height=140 + 45 * len(labels), margin=dict(l=10, r=10, t=50, b=40),
                       legend=dict(orientation="h", y=-0.35 if len(labels) < 3 else -0.2))
     fig.update_yaxes(autorange="reversed")

@@ -125,3 +125,19 @@ def test_quiz_answers_one_question_and_scores_it(app):
     assert app.metric("Score") in ("0 / 1", "1 / 1")
     assert any(s in app.text() for s in ("Correct!", "Not quite")), app.text()[:500]
     app.assert_healthy()
+
+
+def test_convergence_trains_the_default_live_run(app):
+    """▶ Train with the page's defaults: both tiny models finish, get below the character-frequency plateau
+    (≈ 3.1 nats, see tests/test_convergence.py) and the curves and step times appear."""
+    app.visit("convergence")
+    app.click("convergence_train")
+    assert "steps per model in" in app.text()
+    assert app.charts("convergence_live_final") == 1 and app.charts("convergence_steptime_live") == 1
+    held = app.page.evaluate("""() => {
+        const plot = document.querySelector('.st-key-convergence_live_final .js-plotly-plot');
+        return plot.data.filter(t => t.name.endsWith('held-out')).map(t => t.y[t.y.length - 1]);
+    }""")
+    assert len(held) == 2 and min(held) < 3.0, held
+    app.assert_healthy()
+    app.screenshot("convergence_live")
