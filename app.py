@@ -9,7 +9,8 @@ from ui.nav import PAGES
 
 # One intra-op thread per request. On 2 cores shared by several sessions (and, in class, the browsers), a
 # 2-thread pool waits for its busy partner: 150 live-training rounds took 57 s with one core busy vs 5 s idle;
-# with 1 thread, 6.3 s either way, and page reruns are no slower (bench). ALBERTVIZ_TORCH_THREADS overrides.
+# with 1 thread, 6.3 s either way, and page reruns are no slower (bench, which times pages with this setting:
+# bench.timing.SERVED_THREADS). ALBERTVIZ_TORCH_THREADS overrides.
 THREADS = int(os.environ.get("ALBERTVIZ_TORCH_THREADS", "1"))
 if torch.get_num_threads() != THREADS:
     torch.set_num_threads(THREADS)

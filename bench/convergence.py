@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from albertviz.convergence import LiveRun, LiveSettings, live_data, step_time_ratios
 
-from .timing import Result
+from .timing import Result, as_served
 
 
 def live_default_run() -> Result:
     """The Convergence page's default run (2 models × 1,000 steps), with the server's one torch thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as app.py serves it
-    try:
+    with as_served():
         data = live_data()
         t0 = time.perf_counter()
         run = LiveRun(LiveSettings(), data)
         run.run()
         wall = time.perf_counter() - t0
-    finally:
-        torch.set_num_threads(threads)
     final = ", ".join(f"{r['sharing']} held-out loss {r['held_out_loss']:.2f} ({r['held_out_accuracy']:.0%})"
                       for r in run.summary())
     return Result(f"Convergence live run, page defaults ({' + '.join(run.settings.modes)}, "

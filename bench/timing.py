@@ -5,8 +5,24 @@ from __future__ import annotations
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+
+SERVED_THREADS = 1  # what app.py gives the server's torch (ALBERTVIZ_TORCH_THREADS unset); app.py says why
+
+
+@contextmanager
+def as_served() -> Iterator[None]:
+    """Time app code with the torch thread count the server runs it with, then restore the bench's own."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(SERVED_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @dataclass
