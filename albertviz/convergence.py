@@ -418,6 +418,18 @@ class LiveRun:
         return rows
 
 
+def runs_table(runs: Iterable[LiveRun]) -> list[dict]:
+    """One row per run: its settings and each model's final held-out loss, to set gaps against seed spread."""
+    rows = []
+    for run in runs:
+        s = run.settings
+        row = {"seed": s.seed, "lr": s.lr, "warm-up": s.warmup, "steps": run.rounds}
+        row |= {f"{SHARING_LABELS.get(m, m)}: held-out loss": round(c.held_loss[-1], 3)
+                for m, c in run.curves.items() if c.held_loss}
+        rows.append(row)
+    return rows
+
+
 # ---------------------------------------------------------------- parameters are not FLOPs
 
 def synthetic_data(vocab_size: int, seq_len: int, n: int = 512, seed: int = 0) -> Data:

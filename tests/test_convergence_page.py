@@ -114,13 +114,33 @@ def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     assert live["all-shared · train"]["y"] == pytest.approx(run.curves["all"].loss)
     assert len(live["not shared · train"]["x"]) == 4
     table = at.dataframe[0].value
-    assert list(table["sharing"]) == ["none", "all"] and (table["steps"] == 4).all()
+    assert list(table["model"]) == ["not shared", "all-shared"] and (table["steps"] == 4).all()
+    assert list(table["held-out loss"]) == pytest.approx([run.curves[m].held_loss[-1] for m in ("none", "all")])
     assert "convergence_steptime_live" in charts(at)
 
     at.run()  # an ordinary rerun shows the same run: nothing retrains
     assert at.session_state["convergence_run"] is run and run.rounds == 4
     at.button(key="convergence_train").click().run()  # same settings again: the cached result
     assert at.session_state["convergence_run"] is run
+
+
+def test_runs_with_other_seeds_are_listed_side_by_side(fake_zoo):
+    """Two finished runs (seeds 0 and 1) appear as two rows holding each model's last held-out loss."""
+    at = new_page()
+    at.number_input(key="convergence_steps").set_value(3)
+    runs = []
+    for seed in (0, 1):
+        at.number_input(key="convergence_seed").set_value(seed)
+        at.button(key="convergence_train").click().run()
+        assert not at.exception, at.exception
+        runs.append(at.session_state["convergence_run"])
+    assert runs[0].settings.seed == 0 and runs[1].settings.seed == 1
+    table = next(d.value for d in at.dataframe if "seed" in d.value.columns)
+    assert list(table["seed"]) == [0, 1] and (table["steps"] == 3).all()
+    for row, run in zip(table.to_dict("records"), runs, strict=True):
+        assert row["all-shared: held-out loss"] == pytest.approx(run.curves["all"].held_loss[-1], abs=1e-3)
+        assert row["not shared: held-out loss"] == pytest.approx(run.curves["none"].held_loss[-1], abs=1e-3)
+    assert runs[0].curves["all"].held_loss[-1] != runs[1].curves["all"].held_loss[-1], "the seed matters"
 
 
 def stop_when(at: AppTest, rounds: int) -> threading.Thread:

@@ -16,6 +16,9 @@ from ui.models import EMBEDDING_LABELS, SHARING_LABELS, label, load_model
 
 REDRAW_S = 2.0  # live chart refresh: each redraw costs the server and every watching browser CPU time
 UNTRAINED = "untrained"  # the per-use view's fallback when no shared zoo cell has landed yet
+SUMMARY_COLUMNS = {"sharing": "model", "params": "parameters", "step_ms": "ms / step",
+                   "train_loss_last10": "train loss (last 10 steps)", "held_out_loss": "held-out loss",
+                   "held_out_accuracy": "held-out accuracy"}
 
 
 @st.cache_resource(show_spinner="Cutting Shakespeare into 16-character chunks (once per server)…")
@@ -187,13 +190,23 @@ with friendly_errors("the live training"):
                         key="convergence_live_final")
         V = len(live_data().special)
         st.caption(f"{run.rounds} steps per model in {run.wall:.0f} s (lr {run.settings.lr:g}, warm-up "
-                   f"{run.settings.warmup}, seed {run.settings.seed}). Solid: training loss per batch; dotted: "
-                   f"held-out loss. A fresh model starts near ln {V} ≈ {math.log(V):.1f}. A flat stretch near 3.1 "
-                   "is the plateau where a model predicts characters by frequency alone; the drop after it is "
+                   f"{run.settings.warmup}, seed {run.settings.seed}). Faint: training loss of each batch; "
+                   f"dotted: held-out loss on {run.settings.train_config().eval_chunks} fixed windows. A fresh "
+                   f"model starts near ln {V} ≈ {math.log(V):.1f}. A flat stretch near 3.1 is the plateau where "
+                   "a model predicts characters by frequency alone; the drop after it is "
                    "the model starting to read its neighbours. *When* a model leaves the plateau changes from "
                    "seed to seed — before you credit sharing with a gap, run two or three seeds. Then try "
                    "lr 5e-3 and watch which mode fails first.")
-        st.dataframe(pd.DataFrame(run.summary()), key="convergence_live_table", hide_index=True)
+        summary = pd.DataFrame(run.summary()).assign(sharing=lambda d: d["sharing"].map(SHARING_LABELS))
+        st.dataframe(summary.rename(columns=SUMMARY_COLUMNS), key="convergence_live_table", hide_index=True,
+                     column_config={"ms / step": st.column_config.NumberColumn(format="%.1f"),
+                                    "train loss (last 10 steps)": st.column_config.NumberColumn(format="%.3f"),
+                                    "held-out loss": st.column_config.NumberColumn(format="%.3f"),
+                                    "held-out accuracy": st.column_config.NumberColumn(format="percent")})
+        if len(finished := list(ss["convergence_results"].values())) > 1:
+            st.markdown("**Your finished runs** — compare the gap between modes with how far one mode moves "
+                        "between seeds:")
+            st.dataframe(pd.DataFrame(cv.runs_table(finished)), key="convergence_runs_table", hide_index=True)
 
 st.header("4 · Parameters are not FLOPs")
 with friendly_errors("the step times"):
