@@ -220,6 +220,13 @@ def zoo_shape() -> ModelConfig:
     return zoo_config("none", "full")
 
 
+def zoo_factorized_e() -> int:
+    """E of the zoo's factorized cells (albertviz.train.zoo_config)."""
+    from .train import zoo_config
+
+    return zoo_config("none", "factorized").E
+
+
 def embedding_variant(base: ModelConfig, embedding: str, e_size: int) -> ModelConfig:
     """`base` with a full table, a factorized one at E (capped at H: E ≥ H saves nothing) or hashed H-dim."""
     H = base.hidden_size
@@ -350,13 +357,15 @@ def _median_ms(fn, repeats: int) -> float:
 
 @torch.no_grad()
 def measure_latency(tokens: Sequence[str], vocab: Sequence[str], config: ModelConfig | None = None,
-                    e_size: int = 48, repeats: int = 7) -> list[Latency]:
+                    e_size: int | None = None, repeats: int = 7) -> list[Latency]:
     """Word vectors for one batch of tokens, four ways, timed on this CPU (median of `repeats`).
 
     Tables hold random numbers: a lookup's speed does not depend on what was learned. The hashed
-    on-the-fly path starts from the token *strings*, as a model with no stored table must.
+    on-the-fly path starts from the token *strings*, as a model with no stored table must. The
+    factorized E defaults to the zoo's factorized cells'.
     """
     cfg = config or zoo_shape()
+    e_size = e_size or zoo_factorized_e()
     H, n = cfg.hidden_size, len(tokens)
     index = {t: i for i, t in enumerate(vocab)}
     ids = torch.tensor([index.get(t, 0) for t in tokens])

@@ -6,10 +6,12 @@ import streamlit as st
 
 from albertviz import zoo
 from albertviz.config import EMBEDDING_TYPES, SHARING_MODES
+from albertviz.embedding_lab import zoo_factorized_e
 
 MINILM = "minilm-l6"
 SHARING_LABELS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN", "attention": "shared attention"}
-EMBEDDING_LABELS = {"full": "full table", "factorized": "factorized (E=48)", "hashed": "hashed (EELBERT)"}
+EMBEDDING_LABELS = {"full": "full table", "factorized": f"factorized (E={zoo_factorized_e()})",
+                    "hashed": "hashed (EELBERT)"}
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=16)

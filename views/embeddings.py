@@ -94,7 +94,8 @@ with tab_hash:
                     strips[f"{emb}: projection(LayerNorm(row)) to H"] = rows["projected"]
         if strips:
             st.plotly_chart(figs.vector_strips(strips), key=f"{S}_fig_strips")
-            st.caption("The full model stores an H=128 row per token; the factorized one an E=48 row that its learned "
+            st.caption(f"The full model stores an H={lab.zoo_shape().hidden_size} row per token; the factorized one an "
+                       f"E={lab.zoo_factorized_e()} row that its learned "
                        "E→H projection expands (shown after the LayerNorm that precedes it in the model; position "
                        "and segment vectors are left out because they depend on where the token stands). Notice "
                        "the learned rows look like noise to us but encode meaning; the hashed one encodes spelling.")
