@@ -273,6 +273,16 @@ def live_data() -> Data:
     return Data(torch.from_numpy(chunks).long(), train_idx, held_idx, special, symbols.index("[MASK]"))
 
 
+def frequency_only_loss(data: Data) -> float:
+    """Held-out cross-entropy of the best guess that ignores context: the training text's symbol frequencies.
+
+    The plateau a live model sits on before it starts reading its neighbours (≈ 3.2 nats for characters).
+    """
+    train = data.chunks[data.train_idx][:, 1:-1].reshape(-1)
+    p = torch.bincount(train, minlength=len(data.special)).double() / train.numel()
+    return float(-p[data.chunks[data.held_idx][:, 1:-1].reshape(-1)].log().mean())
+
+
 def live_config(sharing: str, vocab_size: int) -> ModelConfig:
     """The live experiment's tiny shape: L4 H64 A2 F256 over a character vocabulary."""
     return ModelConfig(sharing=sharing, vocab_size=vocab_size, **LIVE_SHAPE)

@@ -1,6 +1,7 @@
 """Convergence library: real short training runs, per-use gradient contributions, zoo-log parsing."""
 
 import math
+from collections import Counter
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ from albertviz.convergence import (
     LiveRun,
     LiveSettings,
     block_uses,
+    frequency_only_loss,
     grad_series,
     live_config,
     live_data,
@@ -31,13 +33,6 @@ V = len(CHAR_SPECIALS) + len(set(load_text()))  # the live models read character
 def data():
     torch.set_num_threads(1)  # the machine has 2 shared cores
     return live_data()
-
-
-def frequency_only_loss(data) -> float:
-    """Cross-entropy on held-out characters of the best context-free guess: the training text's frequencies."""
-    counts = torch.bincount(data.chunks[data.train_idx][:, 1:-1].reshape(-1), minlength=len(data.special))
-    p = counts.double() / counts.sum()
-    return float(-p[data.chunks[data.held_idx][:, 1:-1].reshape(-1)].log().mean())
 
 
 def test_live_data_is_shakespeare_in_characters(data):
@@ -68,13 +63,20 @@ def test_a_short_real_run_logs_a_decreasing_loss(data):
     assert run.curves["none"].held_loss[0] == pytest.approx(run.curves["all"].held_loss[0], rel=0.02)
 
 
+def test_the_frequency_plateau_is_the_texts_character_entropy(data):
+    """Independent reference: the entropy of the whole text's character counts (collections.Counter)."""
+    counts = Counter(load_text())
+    n = sum(counts.values())
+    entropy = -sum(c / n * math.log(c / n) for c in counts.values())
+    assert frequency_only_loss(data) == pytest.approx(entropy, abs=0.02)
+    assert 3.0 < entropy < 3.4  # English letters' entropy, ≈ 4.1-4.4 bits
+
+
 def test_the_default_run_learns_context_not_just_frequencies(data):
     """600 steps at the page's settings take a model below the frequency-only loss: it reads its neighbours."""
     run = LiveRun(LiveSettings(modes=("none",), steps=600, eval_every=300), data)
     run.run()
-    plateau = frequency_only_loss(data)
-    assert 3.0 < plateau < 3.4  # English letters' entropy, ≈ 4.1-4.4 bits
-    assert run.curves["none"].held_loss[-1] < plateau - 0.25
+    assert run.curves["none"].held_loss[-1] < frequency_only_loss(data) - 0.25
 
 
 def test_stop_leaves_every_model_at_the_same_step(data):

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from albertviz import count_parameters, zoo
 from albertviz.config import SHARING_MODES
+from albertviz.convergence import LiveSettings, frequency_only_loss, live_data
 from albertviz.train import zoo_config
 
 CELLS = ["none-full", "all-full"]
@@ -102,6 +103,16 @@ def test_page_without_a_zoo_still_works(fake_zoo, monkeypatch, tmp_path):
     clear_caches()
 
 
+def test_live_widgets_start_at_the_settings_make_bench_times(fake_zoo):
+    at = new_page()
+    defaults = LiveSettings()
+    assert at.multiselect(key="convergence_live_modes").value == list(defaults.modes)
+    assert at.select_slider(key="convergence_lr").value == defaults.lr
+    assert at.number_input(key="convergence_warmup").value == defaults.warmup
+    assert at.number_input(key="convergence_steps").value == defaults.steps
+    assert at.number_input(key="convergence_seed").value == defaults.seed
+
+
 def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     at = new_page()
     at.number_input(key="convergence_steps").set_value(4)
@@ -113,6 +124,8 @@ def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     live = {t["name"]: t for t in charts(at)["convergence_live_final"]["data"]}
     assert live["all-shared · train"]["y"] == pytest.approx(run.curves["all"].loss)
     assert len(live["not shared · train"]["x"]) == 4
+    plateau = charts(at)["convergence_live_final"]["layout"]["shapes"][0]
+    assert plateau["y0"] == pytest.approx(frequency_only_loss(live_data()))  # the dashed frequency-only line
     table = at.dataframe[0].value
     assert list(table["model"]) == ["not shared", "all-shared"] and (table["steps"] == 4).all()
     assert list(table["held-out loss"]) == pytest.approx([run.curves[m].held_loss[-1] for m in ("none", "all")])

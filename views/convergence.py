@@ -10,6 +10,7 @@ import streamlit as st
 from albertviz import convergence as cv
 from albertviz import zoo
 from albertviz.config import SHARING_MODES
+from albertviz.corpus import CHAR_SPECIALS
 from albertviz.figures import convergence as figs
 from ui.feedback import friendly_errors
 from ui.models import EMBEDDING_LABELS, SHARING_LABELS, label, load_model
@@ -24,6 +25,11 @@ SUMMARY_COLUMNS = {"sharing": "model", "params": "parameters", "step_ms": "ms / 
 @st.cache_resource(show_spinner="Cutting Shakespeare into 16-character chunks (once per server)…")
 def live_data():
     return cv.live_data()
+
+
+@st.cache_resource(show_spinner=False)
+def plateau() -> tuple[str, float]:
+    return "characters by frequency alone", cv.frequency_only_loss(live_data())
 
 
 @st.cache_data(show_spinner=False)
@@ -115,18 +121,21 @@ with friendly_errors("the per-use gradient contributions"):
                "the norms (dotted line): the per-layer terms point in partly different directions.")
 
 st.header("3 · Train it yourself")
-st.markdown("Tiny models (L4 H64, 2 heads, FFN 256) learn to fill in masked **characters** of Shakespeare "
-            "right now — 14-character windows, one step each in turn, same seed, same batches, MLM only (no "
-            "teacher). Characters rather than the zoo's 30,522 word pieces, because a model this small needs "
-            "many minutes to get past \"predict the most frequent word\", but under a minute with the "
-            "text's 79 characters.")
+defaults, V = cv.LiveSettings(), len(live_data().special)  # `make bench` times these defaults too
+shape = cv.live_config("none", V)
+st.markdown(f"Tiny models (L{shape.num_layers} H{shape.hidden_size}, {shape.num_heads} heads, FFN "
+            f"{shape.intermediate_size}) learn to fill in masked **characters** of Shakespeare right now — "
+            f"{defaults.seq_len - 2}-character windows, one step each in turn, same seed, same batches, MLM only "
+            "(no teacher). Characters rather than the zoo's 30,522 word pieces, because a model this small needs "
+            "many minutes to get past \"predict the most frequent word\", but under a minute with the text's "
+            f"{V - len(CHAR_SPECIALS)} characters.")
 c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
-live_modes = c1.multiselect("Sharing modes", SHARING_MODES, default=["none", "all"],
+live_modes = c1.multiselect("Sharing modes", SHARING_MODES, default=list(defaults.modes),
                             format_func=SHARING_LABELS.get, key="convergence_live_modes")
-c2.select_slider("Learning rate", [5e-4, 1e-3, 2e-3, 3e-3, 5e-3], value=2e-3, key="convergence_lr")
-c3.number_input("Warm-up steps", 0, 500, 30, step=10, key="convergence_warmup")
-c4.number_input("Steps", 2, 3000, 1000, step=100, key="convergence_steps")
-c5.number_input("Seed", 0, 99, 0, key="convergence_seed",
+c2.select_slider("Learning rate", [5e-4, 1e-3, 2e-3, 3e-3, 5e-3], value=defaults.lr, key="convergence_lr")
+c3.number_input("Warm-up steps", 0, 500, defaults.warmup, step=10, key="convergence_warmup")
+c4.number_input("Steps", 2, 3000, defaults.steps, step=100, key="convergence_steps")
+c5.number_input("Seed", 0, 99, defaults.seed, key="convergence_seed",
                 help="Initial weights and batch order. Same seed = same run; change it to see the spread.")
 ss = st.session_state
 ss.setdefault("convergence_results", {})  # finished runs by settings: pressing Train again never retrains
@@ -170,8 +179,8 @@ with friendly_errors("the live training"):
             if now - shown["chart"] > REDRAW_S or r.done:
                 shown["chart"] = now
                 curves = {m: c.as_loss_curve() for m, c in r.curves.items()}
-                chart.plotly_chart(figs.loss_curves_figure(curves, "Live training: MLM loss", per_step=True),
-                                   key=f"convergence_live_{r.rounds}")
+                chart.plotly_chart(figs.loss_curves_figure(curves, "Live training: MLM loss", per_step=True,
+                                                           reference=plateau()), key=f"convergence_live_{r.rounds}")
 
         run.run(on_round=draw, should_stop=lambda: bool(ss.get("convergence_stop_flag")))
         for placeholder in (bar, chart):
@@ -186,14 +195,13 @@ with friendly_errors("the live training"):
             st.warning(f"Stopped after {run.rounds} of {run.settings.steps} steps; press ▶ Train to go on.",
                        icon="⏹")
         curves = {m: c.as_loss_curve() for m, c in run.curves.items()}
-        st.plotly_chart(figs.loss_curves_figure(curves, "Live training: MLM loss", per_step=True),
-                        key="convergence_live_final")
-        V = len(live_data().special)
+        st.plotly_chart(figs.loss_curves_figure(curves, "Live training: MLM loss", per_step=True,
+                                                reference=plateau()), key="convergence_live_final")
         st.caption(f"{run.rounds} steps per model in {run.wall:.0f} s (lr {run.settings.lr:g}, warm-up "
                    f"{run.settings.warmup}, seed {run.settings.seed}). Faint: training loss of each batch; "
                    f"dotted: held-out loss on {run.settings.train_config().eval_chunks} fixed windows. A fresh "
-                   f"model starts near ln {V} ≈ {math.log(V):.1f}. A flat stretch near 3.1 is the plateau where "
-                   "a model predicts characters by frequency alone; the drop after it is "
+                   f"model starts near ln {V} ≈ {math.log(V):.1f}. The dashed line ({plateau()[1]:.2f}) is the best a "
+                   "model can do by predicting characters from their frequency alone; dropping below it is "
                    "the model starting to read its neighbours. *When* a model leaves the plateau changes from "
                    "seed to seed — before you credit sharing with a gap, run two or three seeds. Then try "
                    "lr 5e-3 and watch which mode fails first.")

@@ -23,11 +23,13 @@ def mode_color(mode: str, index: int = 0) -> str:
 
 
 def loss_curves_figure(curves: Mapping[str, LossCurve], title: str, show_held_out: bool = True,
-                       height: int = 380, per_step: bool = False) -> go.Figure:
+                       height: int = 380, per_step: bool = False,
+                       reference: tuple[str, float] | None = None) -> go.Figure:
     """Training loss (lines) and held-out loss (dotted, markers) per sharing mode; keys are modes.
 
     `per_step`: the training loss was logged at every step (one small batch each), so it is noisy;
     it is drawn faint and the held-out loss, measured on a fixed set, carries the comparison.
+    `reference`: (label, loss) drawn as a grey dashed line, e.g. what frequencies alone achieve.
     """
     fig = go.Figure()
     for i, (mode, c) in enumerate(curves.items()):
@@ -43,6 +45,9 @@ def loss_curves_figure(curves: Mapping[str, LossCurve], title: str, show_held_ou
                                      marker=dict(size=7),
                                      hovertemplate="step %{x}<br>held-out loss %{y:.3f}<extra>"
                                      + name + "</extra>"))
+    if reference is not None:
+        fig.add_hline(y=reference[1], line=dict(color="grey", dash="dash", width=1.5),
+                      annotation_text=f"{reference[0]} ({reference[1]:.2f})", annotation_position="top right")
     fig.update_layout(title=title, height=height, margin=dict(t=50, b=40, l=60, r=20),
                       xaxis_title="training step", yaxis_title="MLM loss (nats per masked token)",
                       legend=dict(orientation="h", y=-0.2), hovermode="x unified")
