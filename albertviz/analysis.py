@@ -89,3 +89,20 @@ def pca_2d(points: np.ndarray) -> np.ndarray:
     comps = vt[:2]
     proj = centered @ comps.T
     return np.pad(proj, ((0, 0), (0, 2 - proj.shape[1])))
+
+
+def same_weights_spread(plan: list[tuple[int, int]], entropy: list[float] | np.ndarray) -> list[dict]:
+    """For every attention block that several layers run: those layers (1-based) and their entropy range.
+
+    The Attention page's "same weights, different attention" sentence is built from this, so it states only
+    what this sentence's maps show. Blocks used by one layer are left out.
+    """
+    uses: dict[int, list[int]] = {}
+    for layer, (attn, _) in enumerate(plan):
+        uses.setdefault(attn, []).append(layer)
+    out = []
+    for block, layers in sorted(uses.items()):
+        if len(layers) > 1:
+            vals = [float(entropy[i]) for i in layers]
+            out.append({"block": block, "layers": [i + 1 for i in layers], "min": min(vals), "max": max(vals)})
+    return out

@@ -314,7 +314,7 @@ class LiveSettings:
     def train_config(self) -> TrainConfig:
         # MLM alone (no teacher), fused attention; grad norms every 10 steps, our own held-out evals.
         return TrainConfig(steps=self.steps, batch_size=self.batch_size, seq_len=self.seq_len, lr=self.lr,
-                           warmup=min(self.warmup, self.steps), distill_weight=0.0, seed=self.seed,
+                           warmup=min(self.warmup, self.steps), short_steps=0, seed=self.seed,
                            log_every=10, eval_every=10 ** 9, eval_chunks=256, checkpoint_every=10 ** 9)
 
 
@@ -462,9 +462,9 @@ def step_time_ratios(modes: Iterable[str] = SHARING_MODES, embedding: str = "ful
     relative to not-shared (or to the first mode when 'none' is not measured).
     """
     modes = list(modes)
-    data = data if data is not None else synthetic_data(30522, seq_len)
+    data = data if data is not None else synthetic_data(zoo_config("none", embedding).vocab_size, seq_len)
     cfg = TrainConfig(steps=steps + warmup_steps, batch_size=batch_size, seq_len=seq_len, warmup=1,
-                      distill_weight=0.0, log_every=10 ** 9, eval_every=10 ** 9, eval_chunks=8)
+                      short_steps=0, log_every=10 ** 9, eval_every=10 ** 9, eval_chunks=8)
     trainers, times = {}, {m: [] for m in modes}
     for m in modes:
         torch.manual_seed(0)

@@ -156,10 +156,12 @@ class Encoder(nn.Module):
 
 
 class MLMHead(nn.Module):
-    """Masked-token prediction: H→E dense, activation, LayerNorm, decoder tied to the word vectors.
+    """Masked-token prediction: H→E dense, activation, LayerNorm, then scores against an output table.
 
-    For hashed embeddings the decoder is the fixed hashed table: predicting a token means matching
-    its spelling vector, and no V×E output matrix has to be stored (only the V biases).
+    Full and factorized cells tie the output table to the input word vectors (BERT, ALBERT). A hashed cell has
+    no stored input table, and tying its decoder to the fixed hashed vectors made it guess by spelling ("bmw"
+    for a city) and miscalibrated; so it gets a learned V×E output table of its own, used only to pre-train —
+    like BERT's MLM head it is not part of the deployed encoder, and the size table counts it with the head.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -168,14 +170,17 @@ class MLMHead(nn.Module):
         self.act = ACTIVATIONS[config.activation]
         self.LayerNorm = nn.LayerNorm(config.E, eps=config.layer_norm_eps)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder = (nn.Parameter(torch.zeros(config.vocab_size, config.E))
+                        if config.embedding == "hashed" else None)
 
     def forward(self, hidden: torch.Tensor, word_matrix: torch.Tensor) -> torch.Tensor:
         h = self.LayerNorm(self.act(self.dense(hidden)))  # (..., E)
-        return h @ word_matrix.T + self.bias  # (..., V)
+        table = self.decoder if self.decoder is not None else word_matrix  # (V, E)
+        return h @ table.T + self.bias  # (..., V)
 
 
 class MaskedLM(nn.Module):
-    """Encoder + MLM head; `forward` returns logits for the positions asked for (all by default)."""
+    """Encoder + MLM head. It owns its loss: `forward(ids, labels=…)` returns (logits, loss) as in nanoGPT."""
 
     def __init__(self, config: ModelConfig, vocab: Sequence[str] | None = None) -> None:
         super().__init__()
@@ -184,6 +189,20 @@ class MaskedLM(nn.Module):
         self.head = MLMHead(config)
         if torch.empty(0).device.type != "meta":
             init_weights(self.head)
+            if self.head.decoder is not None:
+                nn.init.normal_(self.head.decoder, std=0.02)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.head(hidden, self.encoder.embeddings.word_matrix())
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, output_attentions: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor | None, EncoderOutput]:
+        """(logits, loss, encoder output). With `labels` (-100 = not a target), logits are computed only at the
+        target positions — (n_targets, V), the 15% that matter — and loss is their mean cross-entropy."""
+        out = self.encoder(input_ids, attention_mask, output_attentions=output_attentions)
+        if labels is None:
+            return self.logits(out.last_hidden_state), None, out
+        sel = labels != -100
+        logits = self.logits(out.last_hidden_state[sel])  # (n_targets, V)
+        return logits, F.cross_entropy(logits, labels[sel]), out

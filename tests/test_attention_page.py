@@ -180,21 +180,42 @@ def test_bertviz_model_view_is_offline(page):
     assert "d3js.org v5" in doc and "jQuery v3" in doc
 
 
-def test_mask_a_token_side_by_side_and_minilm_says_why_not(page):
+def test_mask_a_token_follows_the_model_picker_and_minilm_says_why_not(page):
     tok = load_tokenizer()
+    page.toggle(key="attention-compare").set_value(True).run()
+    page.selectbox(key="attention-model-b").set_value("minilm-l6").run()
     page.selectbox(key="attention-mask-pos").set_value(2)  # "cat"
-    page.multiselect(key="attention-mask-models").set_value(["none-full", "none-hashed", "minilm-l6"])
     page.number_input(key="attention-mask-topk").set_value(4).run()
     assert not page.exception and not page.error
     masked = mask_token(tok, SENTENCE, 2)
     assert masked == "The [MASK] sat on the mat because it was tired."
-    for name in ("none-full", "none-hashed"):
-        expected = load_model(name).predict_masked(masked, top_k=4)[0]
-        bars = chart(page, "mask-chart", name)["data"][0]
-        np.testing.assert_allclose(values(bars["x"]), expected["probs"], rtol=1e-5)
-        assert len(values(bars["x"])) == 4
-    assert "minilm-l6" not in " ".join(charts(page))
+    assert [k for k in charts(page) if k.startswith("attention-mask-chart-")] == ["attention-mask-chart-none-full"]
     assert any("cannot fill in [MASK]" in i.value for i in page.info)
+    # now pick other models above: the section follows them
+    page.selectbox(key="attention-model").set_value("none-hashed").run()
+    page.selectbox(key="attention-model-b").set_value("all-full").run()
+    assert not page.exception and not page.error
+    names = [k for k in charts(page) if k.startswith("attention-mask-chart-")]
+    assert names == ["attention-mask-chart-none-hashed", "attention-mask-chart-all-full"]
+    for name in ("none-hashed", "all-full"):
+        expected = load_model(name).predict_masked(masked, top_k=4, target="cat")[0]
+        fig = chart(page, "mask-chart", name)
+        np.testing.assert_allclose(values(fig["data"][0]["x"]), expected["probs"], rtol=1e-5)
+        assert fig["layout"]["xaxis"]["range"] == [0, 1]
+        probs = torch.softmax(load_model(name).as_masked_lm()(torch.tensor([tok.encode(masked).ids]))[0][0, 2], -1)
+        rank = int((probs > probs[tok.token_to_id("cat")]).sum()) + 1  # independent of predict_masked's count
+        assert expected["target_rank"] == rank
+        assert any(f"rank {rank:,} of" in c.value for c in page.caption), name
+
+
+def test_same_weights_sentence_is_computed_from_the_bars(page):
+    page.selectbox(key="attention-model").set_value("all-full").run()
+    bars = chart(page, "plan", "all-full")["data"][-1]
+    ent = values(bars["x"])
+    line = next(m.value for m in page.markdown if m.value.startswith("**On this sentence:**"))
+    assert f"{ent.min():.2f} to {ent.max():.2f}" in line and "layers 1, 2, 3" in line
+    page.selectbox(key="attention-model").set_value("none-full").run()
+    assert any("no block is shared" in m.value for m in page.markdown)
 
 
 def test_empty_input_gives_a_hint_and_no_charts(page):

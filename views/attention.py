@@ -6,11 +6,14 @@ import streamlit.components.v1 as components
 
 from albertviz import bertviz_offline
 from albertviz.figures import attention as fa
-from albertviz.sharing import plan_letters
+from albertviz.analysis import same_weights_spread
+from albertviz.sharing import layer_plan, plan_letters
+from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
 from albertviz.tokenizer import mask_token
 from ui.feedback import MAX_CHARS, clean_text, friendly_errors, sentence_input, truncation_notice
 from ui.models import MINILM, available_models, label, load_model, model_picker
 
+N_HELD_OUT = N_ATTENTION_CHUNKS
 GRID_TOKENS = 32  # the grid draws L·heads maps; more tokens than this make the page slow to send
 BERTVIZ_TOKENS = 48  # bertviz draws T² lines per head; beyond this it is unreadable anyway
 
@@ -41,9 +44,20 @@ def bertviz_html(key: str, text: str, pair: str | None, view: str, layer: int) -
     return bertviz_offline.model_view_html(attn, r["enc"].tokens[:n], b_start)
 
 
+def same_weights_sentence(cfg, entropy) -> str:
+    """What this sentence's maps show about shared attention blocks, computed (never a fixed claim)."""
+    spread = same_weights_spread(layer_plan(cfg), entropy)
+    if not spread:
+        return "**On this sentence:** every layer has attention weights of its own (no block is shared)."
+    widest = max(spread, key=lambda b: b["max"] - b["min"])
+    return (f"**On this sentence:** layers {', '.join(map(str, widest['layers']))} run the very same attention "
+            f"block, yet their entropies range from {widest['min']:.2f} to {widest['max']:.2f} — same weights, "
+            "different attention, because each layer gets a different input.")
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def predict(key: str, masked_text: str, top_k: int) -> list[dict]:
-    return load_model(key).predict_masked(masked_text, top_k=top_k)
+def predict(key: str, masked_text: str, top_k: int, hidden: str) -> list[dict]:
+    return load_model(key).predict_masked(masked_text, top_k=top_k, target=hidden)
 
 
 st.title("👀 Attention")
@@ -108,8 +122,8 @@ for col, key in zip(columns(), keys, strict=True):
             st.plotly_chart(plan, key=f"attention-plan-{key}")
             attn_letters, ffn_letters = plan_letters(cfg)
             st.caption(f"Attention blocks per layer: `{attn_letters}`, FFN blocks: `{ffn_letters}`. Same colour "
-                       "= same weights. Bars: attention entropy of each layer on this sentence — equal colours "
-                       "with different bars are the same weights producing different attention.")
+                       "= same weights. Bars: attention entropy of each layer on this sentence.")
+            st.markdown(same_weights_sentence(cfg, r["summary"]["entropy"]))
         with inner[1]:
             st.plotly_chart(fa.head_heatmap(r["attn"][lay, h], r["enc"].tokens, lay, h,
                                             title=f"{label(key)} — layer {lay + 1}, head {h + 1}"),
@@ -135,6 +149,12 @@ for col, key in zip(columns(), keys, strict=True):
         st.caption("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
                    "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
                    "last panel is the share of attention parked on [CLS]/[SEP].")
+        kl = load_model(key).entry.get("kl_to_minilm_per_layer")
+        if kl:
+            st.caption(f"{label(key)} was trained with no teacher. On {N_HELD_OUT} held-out chunks its "
+                       "head-averaged attention ends this far from MiniLM's (KL per layer, MiniLM's maps carried "
+                       "over to the zoo's word pieces): " + ", ".join(f"L{i + 1} {v:.2f}" for i, v in enumerate(kl))
+                       + " nats.")
 
 st.subheader("bertviz: head view and model view")
 view = st.radio("View", ["head", "model"], horizontal=True, key="attention-bertviz-view",
@@ -154,32 +174,42 @@ for col, key in zip(columns(), keys, strict=True):
                    f"of every layer; click one to enlarge.{cut}")
 
 st.subheader("Mask a token")
-main = load_model(keys[0])
-enc_a = main.encode(text)
+mask_keys = [k for k in keys if load_model(k).head is not None]  # the models picked above that can guess
+if len(mask_keys) < len(keys):
+    st.info("MiniLM-L6 here is all-MiniLM-L6-v2, a sentence-embedding model: it ships without a "
+            "masked-language-model head, so it cannot fill in [MASK] and is left out below.", icon="🙅")
+if not mask_keys:
+    st.stop()
+base = load_model(mask_keys[0])
+enc_a = base.encode(text)
 choices = [i for i, t in enumerate(enc_a.tokens) if t not in fa.SPECIAL_TOKENS]
-if choices:
-    m1, m2, m3 = st.columns([2, 3, 1])
-    pos = m1.selectbox("Token to hide", choices, format_func=lambda i: f"{i}: {enc_a.tokens[i]}",
-                       index=min(len(choices) - 1, 1), key="attention-mask-pos")
-    mask_keys = m2.multiselect("Models that guess it", models, default=keys, format_func=label,
-                               key="attention-mask-models")
-    top_k = m3.number_input("Top-k", 1, 20, 5, key="attention-mask-topk")
-    masked = mask_token(main.tokenizer, text, pos)
-    st.markdown("The models read (first sentence only):")
-    st.code(masked, language=None)
-    for col, key in zip(st.columns(max(1, len(mask_keys))), mask_keys, strict=False):
-        with col, friendly_errors(f"the guesses of {label(key)}"):
-            if key == MINILM:
-                st.info("MiniLM-L6 here is all-MiniLM-L6-v2, a sentence-embedding model: it ships without a "
-                        "masked-language-model head, so it cannot fill in [MASK].", icon="🙅")
-                continue
-            preds = predict(key, masked, int(top_k))
-            if not preds:
-                st.warning(f"The [MASK] lies beyond what {label(key)} reads; pick an earlier token.")
-                continue
-            st.plotly_chart(fa.mask_predictions_figure(preds[0]["tokens"], preds[0]["probs"], label(key)),
-                            key=f"attention-mask-chart-{key}")
-            st.caption(f"The {int(top_k)} tokens {label(key)} finds most likely in place of the hidden "
-                       "token, with their probabilities. Tiny zoo models guess frequent words first.")
-else:
+if not choices:
     st.info("The sentence has no ordinary token to mask.")
+    st.stop()
+m1, m2 = st.columns([3, 1])
+pos = m1.selectbox("Token to hide", choices, format_func=lambda i: f"{i}: {enc_a.tokens[i]}",
+                   index=min(len(choices) - 1, 1), key="attention-mask-pos")
+top_k = m2.number_input("Top-k", 1, 20, 5, key="attention-mask-topk")
+if pos not in choices:  # the sentence changed under a kept selection
+    pos = choices[min(len(choices) - 1, 1)]
+masked = mask_token(base.tokenizer, text, pos)
+start, end = base.tokenizer.encode(text).offsets[pos]
+hidden = text[start:end]
+st.markdown(f"The models read (first sentence only; hidden: `{hidden.replace('`', '')}`):")
+st.code(masked, language=None)
+for col, key in zip(columns() if len(mask_keys) == len(keys) else [st.container()], mask_keys, strict=False):
+    with col, friendly_errors(f"the guesses of {label(key)}"):
+        preds = predict(key, masked, int(top_k), hidden)
+        if not preds:
+            st.warning(f"The [MASK] lies beyond what {label(key)} reads; pick an earlier token.")
+            continue
+        p = preds[0]
+        st.plotly_chart(fa.mask_predictions_figure(p["tokens"], p["probs"], label(key), hidden=hidden.lower()),
+                        key=f"attention-mask-chart-{key}")
+        if p["target_rank"] is None:
+            where = f"'{hidden}' is not a single piece of this model's vocabulary, so it has no rank."
+        else:
+            where = (f"The hidden word '{hidden}' gets {p['target_prob']:.1%} — rank {p['target_rank']:,} of "
+                     f"{load_model(key).config.vocab_size:,} pieces.")
+        st.caption(f"The {int(top_k)} pieces {label(key)} finds most likely in place of the hidden one, with its "
+                   f"own probabilities (axis fixed at 0–100%). {where}")

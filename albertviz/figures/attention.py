@@ -224,14 +224,20 @@ def summary_figure(summary: dict[str, np.ndarray], title: str = "Per-layer atten
     return fig
 
 
-def mask_predictions_figure(tokens: list[str], probs: list[float], title: str) -> go.Figure:
-    """Top-k fillers for one [MASK] as horizontal bars, most likely on top."""
+def mask_predictions_figure(tokens: list[str], probs: list[float], title: str,
+                            hidden: str | None = None) -> go.Figure:
+    """Top-k fillers for one [MASK] as horizontal bars, most likely on top, on a fixed 0-100% axis.
+
+    The axis never rescales, so two models' bars compare at a glance; the hidden word's bar, if among them,
+    is drawn in another colour.
+    """
     labels = escape_tokens(tokens)
-    fig = go.Figure(go.Bar(x=list(probs), y=list(range(len(labels))), orientation="h",
-                           text=[f"{p:.1%}" for p in probs], textposition="auto",
+    colours = ["#D55E00" if hidden is not None and t == hidden else "#0072B2" for t in tokens]
+    fig = go.Figure(go.Bar(x=list(probs), y=list(range(len(labels))), orientation="h", marker_color=colours,
+                           text=[f"{p:.1%}" for p in probs], textposition="outside", cliponaxis=False,
                            customdata=labels, hovertemplate="%{customdata}: %{x:.2%}<extra></extra>"))
     fig.update_yaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels,
                      autorange="reversed")
-    fig.update_xaxes(title="probability", tickformat=".1%", rangemode="tozero")
-    fig.update_layout(title=title, height=120 + 28 * len(labels), margin=dict(l=10, r=10, t=60, b=40))
+    fig.update_xaxes(title="probability", tickformat=".0%", range=[0, 1], dtick=0.25)
+    fig.update_layout(title=title, height=120 + 28 * len(labels), margin=dict(l=10, r=30, t=60, b=40))
     return fig

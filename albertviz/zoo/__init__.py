@@ -1,9 +1,10 @@
 """The model zoo: small encoders this project trained itself, plus the real pretrained MiniLM.
 
 Twelve cells — sharing {none, all, ffn, attention} × embedding {full, factorized, hashed} — share
-one shape, one tokenizer and one training budget (see `albertviz.train`), so differences between
-them come from sharing and embeddings alone. Weights are fp16 safetensors listed in
-`manifest.json` with their SHA-256, so a damaged file is caught before it is used.
+one shape, one tokenizer and one training recipe (see `albertviz.train`), so differences between
+them come from sharing and embeddings alone. The four full-embedding cells come in three seeds, so
+pages can show a difference next to the spread that seeds alone make. Weights are fp16 safetensors
+listed in `manifest.json` with their SHA-256, so a damaged file is caught before it is used.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from ..embeddings import hashed_table
 from ..model import Encoder, MaskedLM, MLMHead
 from ..tokenizer import encode, load_tokenizer, vocab_list
 
+from ..corpus import cache_dir
+
 ZOO_DIR = Path(__file__).resolve().parent
-HASHED_CACHE = ZOO_DIR.parents[1] / ".cache"
+HASHED_CACHE = cache_dir() / "hashed"
 EMBEDDINGS_SOURCE = ZOO_DIR.parent / "embeddings.py"
 WEIGHTS_DIR = "weights"
 MANIFEST_NAME = "manifest.json"
@@ -41,9 +44,15 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def rebuild_command(name: str) -> str:
+def CACHE_SUBDIR(name: str) -> Path:  # noqa: N802 - reads as a constant path
+    """A folder of the user cache (never inside the package: an installed copy must not write there)."""
+    return cache_dir() / name
+
+
+def rebuild_command(name: str, seed: int = 0) -> str:
     sharing, embedding = name.split("-", 1)
-    return f"python -m albertviz.train --sharing {sharing} --embedding {embedding}"
+    return f"python -m albertviz.train --sharing {sharing} --embedding {embedding}" + (f" --seed {seed}" if seed
+                                                                                         else "")
 
 
 @lru_cache(maxsize=1)
@@ -55,8 +64,16 @@ def manifest() -> dict:
 
 
 def list_models() -> list[dict]:
-    """Manifest entries (without the training log) of every trained zoo cell."""
+    """Manifest entries (without the training log) of every trained zoo cell, seed 0."""
     return [{k: v for k, v in e.items() if k != "log"} for e in manifest()["models"].values()]
+
+
+def seed_entries(name: str) -> dict[int, dict]:
+    """Every trained seed of a cell: {seed: manifest entry}; seed 0 is the entry `list_models` shows."""
+    m = manifest()
+    out = {0: m["models"][name]} if name in m["models"] else {}
+    out.update({int(k): v for k, v in m.get("seeds", {}).get(name, {}).items()})
+    return dict(sorted(out.items()))
 
 
 @dataclass
@@ -93,21 +110,30 @@ class ZooModel:
         return enc, out
 
     @torch.no_grad()
-    def predict_masked(self, text: str, top_k: int = 5) -> list[dict]:
-        """For each [MASK] in `text`: its position and the top-k tokens with probabilities."""
+    def predict_masked(self, text: str, top_k: int = 5, target: str | None = None) -> list[dict]:
+        """For each [MASK] in `text`: its position and the top-k tokens with probabilities.
+
+        With `target` (the hidden word), each result also gives its probability and rank (1 = the model's first
+        guess) when the target is one piece of this model's vocabulary, else None for both.
+        """
         if self.head is None:
             raise ZooError(f"{self.name} has no MLM head, so it cannot fill in [MASK].")
         enc, out = self.run(text)
         mask_id = self.tokenizer.token_to_id("[MASK]")
         logits = self.head(out.last_hidden_state[0], self.encoder.embeddings.word_matrix())
+        target_id = self.tokenizer.token_to_id(target.lower()) if target else None
         results = []
         for pos, tid in enumerate(enc.ids):
             if tid != mask_id:
                 continue
             probs = logits[pos].float().softmax(-1)
             p, ids = probs.topk(top_k)
-            results.append({"position": pos, "tokens": [self.tokenizer.id_to_token(int(i)) for i in ids],
-                            "probs": [float(x) for x in p]})
+            r = {"position": pos, "tokens": [self.tokenizer.id_to_token(int(i)) for i in ids],
+                 "probs": [float(x) for x in p], "target_prob": None, "target_rank": None}
+            if target_id is not None:
+                r["target_prob"] = float(probs[target_id])
+                r["target_rank"] = int((probs > probs[target_id]).sum()) + 1
+            results.append(r)
         return results
 
 
@@ -146,14 +172,18 @@ def cached_hashed_table(vocab: list[str], cfg: ModelConfig) -> torch.Tensor:
     return table
 
 
-def load(sharing: str = "none", embedding: str = "full") -> ZooModel:
-    """A trained zoo cell, in fp32 and eval mode."""
+def load(sharing: str = "none", embedding: str = "full", seed: int = 0) -> ZooModel:
+    """A trained zoo cell (seed 0 unless asked), in fp32 and eval mode."""
     name = f"{sharing}-{embedding}"
     models = manifest()["models"]
     if name not in models:
         raise ZooError(f"The zoo has no model {name!r} (trained: {', '.join(models)}). "
                        f"Train it with `{rebuild_command(name)}`.")
-    entry = models[name]
+    seeds = seed_entries(name)
+    if seed not in seeds:
+        raise ZooError(f"The zoo has no seed {seed} of {name} (trained seeds: {', '.join(map(str, seeds))}). "
+                       f"Train it with `{rebuild_command(name, seed)}`.")
+    entry = seeds[seed]
     cfg = ModelConfig.from_dict(entry["config"])
     tok = load_tokenizer()
     state = _read_weights(ZOO_DIR / entry["file"], name, entry.get("sha256"))

@@ -1,0 +1,116 @@
+"""What the manifest records about each trained cell, so pages and tests read numbers instead of claims.
+
+- held-out MLM loss and top-1 on the fixed masked held-out chunks;
+- top-1 on `everyday_sentences.tsv` (140 everyday sentences written for this project, never trained on), masked
+  at single-piece words, against that set's best constant guess;
+- attention entropy per layer (1 = uniform), with and without [CLS]/[SEP] columns;
+- KL(MiniLM ‖ model) per layer on held-out chunks, MiniLM's maps carried over to the zoo's pieces
+  (`albertviz.distill`): how far each model's attention is from a real pretrained BERT's. No cell was trained
+  towards these maps.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..analysis import attention_entropy
+from ..model import MaskedLM
+
+EVERYDAY_PATH = Path(__file__).resolve().parent / "everyday_sentences.tsv"
+N_ATTENTION_CHUNKS = 64
+
+
+def everyday_items(tokenizer, path: Path = EVERYDAY_PATH) -> list[tuple[str, str]]:
+    """(sentence with one [MASK], target) pairs whose target is one piece of `tokenizer` (others are skipped)."""
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        sentence, target = line.split("\t")
+        if tokenizer.token_to_id(target) is not None:
+            items.append((sentence, target))
+    return items
+
+
+@torch.no_grad()
+def everyday_accuracy(model: MaskedLM, tokenizer, items: list[tuple[str, str]]) -> dict:
+    """Top-1 on the everyday set, and the best constant guess's accuracy on the same targets."""
+    mask_id = tokenizer.token_to_id("[MASK]")
+    correct = 0
+    guesses = []
+    for sentence, target in items:
+        enc = tokenizer.encode(sentence)
+        ids = torch.tensor([enc.ids])
+        pos = enc.ids.index(mask_id)
+        logits, _, _ = model(ids)
+        guess = tokenizer.id_to_token(int(logits[0, pos].argmax()))
+        guesses.append(guess)
+        correct += guess == target
+    top_share = Counter(t for _, t in items).most_common(1)[0][1] / len(items)
+    return {"accuracy": correct / len(items), "constant_baseline": top_share, "n_items": len(items),
+            "most_common_guesses": Counter(guesses).most_common(5)}
+
+
+@lru_cache(maxsize=1)
+def _minilm():
+    from . import load_pretrained
+
+    return load_pretrained("minilm-l6")
+
+
+def held_out_teacher_maps(n: int = N_ATTENTION_CHUNKS) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out chunk indices, MiniLM's maps on them carried over to the zoo's pieces (n, L, T, T))."""
+    from ..corpus import split, zoo_chunks, zoo_sources
+    from ..distill import teacher_maps
+    from ..tokenizer import load_tokenizer
+
+    chunks = zoo_chunks(load_tokenizer(), 64)
+    _, held = split(chunks.ids)
+    idx = held[:n]
+    texts = [zoo_sources()[chunks.source[i]][1][chunks.start[i]:chunks.end[i]] for i in idx]
+    return idx, teacher_maps(_minilm(), texts, [chunks.offsets[i] for i in idx])
+
+
+@torch.no_grad()
+def attention_report(model: MaskedLM, chunks: torch.Tensor, teacher: np.ndarray | None) -> dict:
+    """Per-layer entropy (with and without [CLS]/[SEP]) and, given MiniLM's maps, per-layer KL to them."""
+    from ..distill import kl_per_layer
+
+    att = torch.stack(model.encoder(chunks).attentions)  # (L, B, heads, T, T)
+    T = chunks.shape[1]
+    special = torch.zeros(T, dtype=torch.bool)
+    special[0] = special[-1] = True
+    ent = attention_entropy(att)  # (L, B, heads, T)
+    ent_ns = attention_entropy(att, exclude=special)
+    out = {"attention_entropy": float(ent.mean()), "attention_entropy_no_special": float(ent_ns.mean()),
+           "attention_entropy_per_layer": ent.mean(dim=(1, 2, 3)).tolist(),
+           "attention_entropy_no_special_per_layer": ent_ns.mean(dim=(1, 2, 3)).tolist()}
+    if teacher is not None:
+        student = att.mean(2).transpose(0, 1)  # (B, L, T, T), head-averaged
+        out["kl_to_minilm_per_layer"] = kl_per_layer(torch.from_numpy(teacher), student).tolist()
+    return out
+
+
+def cell_report(model: MaskedLM, data, eval_batch) -> dict:
+    """Everything `train_cell` records about a finished model (see the module docstring)."""
+    from ..params import count_parameters
+    from ..tokenizer import load_tokenizer
+    from ..train import evaluate_mlm
+
+    model.eval()
+    tok = load_tokenizer()
+    idx, teacher = held_out_teacher_maps()
+    enc = count_parameters(model.config)
+    head = count_parameters(model.config, include_head=True)
+    return {
+        **evaluate_mlm(model, *eval_batch),
+        "everyday": everyday_accuracy(model, tok, everyday_items(tok)),
+        **attention_report(model, data.chunks[idx], teacher),
+        "params": {"encoder": enc.total, "encoder_unrolled": enc.unrolled, "with_head": head.total,
+                   "by_component": head.by_component},
+    }
