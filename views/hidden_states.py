@@ -7,7 +7,9 @@ import torch
 from albertviz import count_parameters, surgery
 from albertviz.analysis import input_output_distance, layer_cka_matrix, layer_cosine_matrix
 from albertviz.figures import hidden as figs
-from albertviz.precompute import held_out_fig1
+from albertviz.lessons import fig1
+from albertviz.precompute import held_out_fig1, held_out_fig1_seeds
+from albertviz.train import zoo_config
 from ui.feedback import friendly_errors, sentence_input, truncation_notice
 from ui.models import MINILM, label, load_model, model_picker
 
@@ -51,6 +53,17 @@ def surgery_view(op: str, k: int, E: int, text: str) -> dict:
             "config": result.config, "description": result.description, "kept": result.variance_kept}
 
 
+@st.cache_data(show_spinner=False)
+def fig1_verdict() -> str:
+    """The zoo's answer to Fig. 1 over every trained seed of all-shared vs not-shared (held-out averages)."""
+    curves = {k: [e["degrees"] for e in held_out_fig1_seeds(k).values()] for k in ("all-full", "none-full")}
+    if not curves["all-full"] or not curves["none-full"]:
+        return "No held-out Fig. 1 averages for the zoo yet (`python -m albertviz.precompute` writes them)."
+    entry = load_model("none-full").entry
+    return fig1.verdict(curves["all-full"], curves["none-full"], entry["config"]["num_layers"],
+                        entry.get("tokens_seen"))
+
+
 st.title("Hidden states: what reused layers do to a token")
 st.markdown("Run one sentence through two models and watch the hidden state change layer by layer. "
             "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
@@ -77,12 +90,11 @@ if views:
     st.plotly_chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}_fig1")
     missing = [n for n, h in held.items() if h is None]
     st.caption("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
-               "this sentence's tokens (solid) and over 64 held-out Shakespeare chunks (dashed, ±1 s.d.). "
-               "**What to notice:** in the paper (BERT-large vs ALBERT-large) BERT's curves jump from layer "
-               "to layer while ALBERT's are smoother and oscillate rather than converge to 0 — one shared "
-               "function never stops moving the state. Check whether these small models show it: does the "
-               "all-shared curve go down and up again instead of settling? L2 grows with the hidden size "
-               "(MiniLM H=384, zoo H=128): compare angles across sizes, not distances.")
+               "this sentence's tokens (solid) and over 64 held-out chunks of the zoo's text (dashed, ±1 s.d.). "
+               "ALBERT's Fig. 1 (BERT-large vs ALBERT-large) found the shared model's curves smoother, "
+               "oscillating rather than converging to 0. L2 grows with the hidden size (MiniLM H=384, zoo "
+               f"H={zoo_config('none', 'full').hidden_size}): compare angles across sizes, not distances.")
+    st.markdown(fig1_verdict())
     if missing:
         st.info(f"No precomputed held-out average for {', '.join(missing)} yet (it appears after "
                 "`python -m albertviz.precompute`); showing this sentence only.", icon="ℹ️")
@@ -140,11 +152,17 @@ with friendly_errors("the surgery"), st.spinner("Operating…"):
     d2.plotly_chart(figs.attention_drift_figure(s["tv"]), key=f"{P}_drift_attention")
     st.caption("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
                "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
-               "rows). **What to notice:** tying all layers to one saves 39% but moves the outputs far (mean "
-               "cosine ≈0.05–0.3) — ALBERT works because it is *trained* shared. Factorizing drifts gradually: "
-               "on the default sentence mean cosine ≈0.85 at E=256, ≈0.74 at E=128, ≈0.3 at E=32.")
+               f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
+               f"parameters and leaves the final hidden states at mean cosine {s['cosine'].mean():.2f} to the "
+               "original's — ALBERT's shared layers work because they are *trained* shared, not cut from an "
+               "unshared model.")
     if op == "factorize":
-        st.plotly_chart(figs.spectrum_figure(minilm_basis().energy.numpy(), E - 1), key=f"{P}_spectrum")
+        energy = minilm_basis().energy.numpy()
+        st.plotly_chart(figs.spectrum_figure(energy, E - 1), key=f"{P}_spectrum")
+        H = load_model(MINILM).config.hidden_size
+        kept = float(energy[:E - 1].sum() / energy.sum())
         st.caption("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
-                   "because the E-dim LayerNorm removes one direction. **What to notice:** unlike a random "
-                   "matrix, the energy is spread out — there is no sharp knee, so small E costs accuracy.")
+                   f"because the E-dim LayerNorm removes one direction. **Here:** MiniLM's word table keeps "
+                   f"{kept:.0%} at E−1 = {E - 1}. Two reference points: a random matrix of this shape has an "
+                   f"almost flat spectrum and would keep ≈{(E - 1) / H:.0%} ((E−1)/H), while a matrix of rank "
+                   f"≤ {E - 1} would keep 100%. The closer to the random case, the more a small E costs.")
