@@ -12,6 +12,7 @@ Four questions, one function family each (no Streamlit here, so tests can call t
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 import unicodedata
@@ -213,11 +214,11 @@ def nearest_neighbours(matrix: np.ndarray | torch.Tensor, vocab: Sequence[str], 
 
 # ---------------------------------------------------------------- 3. size
 
-def zoo_shape() -> ModelConfig:
-    """The zoo's shape (albertviz.train.zoo_config, not-shared, full table)."""
+def zoo_shape(embedding: str = "full") -> ModelConfig:
+    """The zoo's shape (albertviz.train.zoo_config, not-shared; full table unless asked)."""
     from .train import zoo_config
 
-    return zoo_config("none", "full")
+    return zoo_config("none", embedding)
 
 
 def zoo_factorized_e() -> int:
@@ -387,13 +388,21 @@ def measure_latency(tokens: Sequence[str], vocab: Sequence[str], config: ModelCo
     ]
 
 
+def hashed_output_table_params() -> int:
+    """Parameters of the learned V×E output table a hashed zoo cell's MLM head carries for pre-training only."""
+    cfg = zoo_shape(embedding="hashed")
+    return count_parameters(cfg, include_head=True).by_component["head"] - count_parameters(
+        dataclasses.replace(cfg, embedding="full"), include_head=True).by_component["head"]
+
+
 def price_points(entries: Sequence[dict], latencies: Sequence[Latency], dtype: str = "fp32") -> list[dict]:
-    """One point per trained zoo cell: size (count_parameters, encoder + MLM head), accuracy, latency."""
+    """One point per trained zoo cell: encoder size (count_parameters; the MLM head, which only pre-trains, is
+    left out as BERT-tiny's 4.39M leaves it out), accuracy, latency."""
     per_type = {lat.embedding: lat for lat in latencies}
     points = []
     for e in entries:
         cfg = ModelConfig.from_dict(e["config"])
-        r = count_parameters(cfg, include_head=True)
+        r = count_parameters(cfg)
         lat = per_type.get(cfg.embedding)
         points.append({"cell": e["name"], "embedding": cfg.embedding, "sharing": cfg.sharing,
                        "MB": r.bytes(dtype) / 1e6, "parameters": r.total,

@@ -17,6 +17,7 @@ from albertviz import embedding_lab as lab
 from albertviz.embeddings import hash_token, hashed_table, ngram_hash, ngram_vector
 from albertviz.model import MaskedLM
 from albertviz.tokenizer import load_tokenizer
+from albertviz.model import Encoder
 from albertviz.train import zoo_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,8 +96,8 @@ def test_words_are_normalized_and_mapped_to_vocabulary_rows():
     assert lab.word_to_token("  Playing ", tok) == "playing"
     with pytest.raises(ConfigError, match="single word"):
         lab.word_to_token("two words", tok)
-    inside = lab.vocab_row("playing", tok)
-    assert inside.in_vocab and inside.token_id == tok.token_to_id("playing")
+    inside = lab.vocab_row("running", tok)
+    assert inside.in_vocab and inside.token_id == tok.token_to_id("running")
     outside = lab.vocab_row("unbelievably", tok)
     assert not outside.in_vocab
     assert outside.pieces == tok.encode("unbelievably", add_special_tokens=False).tokens
@@ -244,6 +245,11 @@ def test_sample_tokens_has_the_requested_length():
     assert len(toks) == 300 and all(isinstance(t, str) and t for t in toks)
 
 
+def test_the_hashed_cells_pretraining_output_table_is_one_learned_row_per_vocabulary_piece():
+    cfg = zoo_config("none", "hashed")
+    assert lab.hashed_output_table_params() == cfg.vocab_size * cfg.E
+
+
 def test_price_points_use_count_parameters_and_the_manifest():
     entries = [{"name": f"none-{e}", "config": zoo_config("none", e).to_dict(), "held_out_accuracy": acc,
                 "unigram_baseline_accuracy": 0.07} for e, acc in (("full", 0.2), ("hashed", 0.15))]
@@ -253,7 +259,9 @@ def test_price_points_use_count_parameters_and_the_manifest():
     points = lab.price_points(entries, lats)
     for p, e in zip(points, entries, strict=True):
         cfg = zoo_config(p["sharing"], p["embedding"])
-        assert p["MB"] == count_parameters(cfg, include_head=True).bytes("fp32") / 1e6
+        with torch.device("meta"):  # the deployed encoder alone, counted from the real module
+            encoder_params = sum(t.numel() for t in Encoder(cfg).parameters())
+        assert p["parameters"] == encoder_params and p["MB"] == encoder_params * 4 / 1e6
         assert p["held-out accuracy"] == e["held_out_accuracy"]
     assert [p["ms per batch"] for p in points] == [1.0, 50.0, 1.0]
     by_type = {r["embedding"]: r for r in lab.accuracy_by_embedding(entries)}

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from albertviz import count_parameters
+from albertviz.tokenizer import load_tokenizer
 from ui.models import available_models
 
 PAGE = str(Path(__file__).resolve().parent.parent / "views" / "embeddings.py")
@@ -45,7 +46,7 @@ def test_default_page_shows_all_four_parts(app):
     assert len(app.tabs) == 4
     ngrams = _frame(app, "n-gram")
     assert list(ngrams["n-gram"])[:3] == ["<p", "pl", "la"] and list(ngrams["n-gram"])[-1] == "pooled"
-    assert app.metric[0].value == "30,522"
+    assert app.metric[0].value == f"{load_tokenizer().get_vocab_size():,}"
     text = " ".join(m.value for m in app.markdown)
     assert "4.39M" in text and "17.5 MB" in text and "91%" in text and "1.12 MB" in text
     titles = _figure_titles(app)

@@ -14,6 +14,7 @@ from ui.feedback import friendly_errors
 from ui.models import SHARING_LABELS, available_models, load_model
 
 S = "embeddings"
+DEFAULT_TOKEN = "running"  # a single piece of the zoo's vocabulary, with an ending hashing can show
 
 
 @st.cache_resource(show_spinner=False)
@@ -63,7 +64,7 @@ steps = choice = None
 with tab_hash:
     mode = st.radio("Token", ["pick a vocabulary token", "type any word"], horizontal=True, key=f"{S}_mode")
     if mode == "pick a vocabulary token":
-        raw = st.selectbox("Vocabulary token (type to search)", vocab(), index=vocab().index("playing"),
+        raw = st.selectbox("Vocabulary token (type to search)", vocab(), index=vocab().index(DEFAULT_TOKEN),
                            key=f"{S}_token")
     else:
         raw = st.text_input("Any word — hashing needs no vocabulary", value="Shakespearean", key=f"{S}_word")
@@ -81,7 +82,7 @@ with tab_hash:
                        "was learned or stored — any string gets a vector, so there is no out-of-vocabulary token.")
             st.dataframe(lab.ngram_rows(steps), hide_index=True, key=f"{S}_ngram_table")
         if not choice.in_vocab:
-            st.info(f"'{word}' is not in the 30,522-token vocabulary: WordPiece splits it into "
+            st.info(f"'{word}' is not in the zoo's {len(vocab()):,}-piece vocabulary: WordPiece splits it into "
                     f"{' · '.join(choice.pieces)}. A learned table has rows only for tokens, so the rows below "
                     f"are those of its first piece '{choice.token}'.", icon="🧩")
         strips = {f"hashed '{word}' (pooled)": steps.pooled} if steps is not None else {}
@@ -107,7 +108,8 @@ with tab_coll:
         threshold = st.slider("Near-collision threshold (cosine)", 0.80, 1.00, 0.95, 0.01, key=f"{S}_threshold")
         k = st.slider("Neighbours to list", 3, 20, 8, key=f"{S}_k")
         with friendly_errors("the collision scan"):
-            with st.spinner(f"Comparing all {len(vocab()):,} tokens with each other (~930M cosines)…"):
+            with st.spinner(f"Comparing all {len(vocab()):,} tokens with each other "
+                            f"(~{len(vocab()) ** 2 / 2 / 1e6:,.0f}M cosines)…"):
                 rep = collisions(dim, n_min, n_max, seed, pooling)
             m = st.columns(3)
             m[0].metric("Tokens scanned", f"{rep.vocab_size:,}")
@@ -168,7 +170,7 @@ with tab_price:
         st.plotly_chart(figs.latency_bars([x.method for x in lats], [x.us_per_token for x in lats], n_tokens),
                         key=f"{S}_fig_latency")
         fly, look = lats[-1], lats[0]
-        st.caption(f"Zoo shape (H=128), real Shakespeare tokens. Hashing each token from its string costs "
+        st.caption(f"Zoo shape (H={lab.zoo_shape().hidden_size}), real tokens of the zoo's text. Hashing each token from its string costs "
                    f"{fly.us_per_token:.1f} µs vs {look.us_per_token:.2f} µs for a lookup "
                    f"(~{fly.ms_per_batch / max(look.ms_per_batch, 1e-6):,.0f}×): the price of storing no table. "
                    "A model that may keep a table in RAM can precompute it and pay only the lookup.")
@@ -180,7 +182,12 @@ with tab_price:
             st.info("No zoo cell has finished training yet, so there is no accuracy to plot.", icon="⏳")
         else:
             st.plotly_chart(figs.price_chart(lab.price_points(entries, lats)), key=f"{S}_fig_price")
-            st.caption("Each bubble is a trained zoo cell (label: sharing mode): its size from count_parameters, its "
-                       "held-out masked-token accuracy from the manifest, and the measured embedding time of its "
-                       "type (hashed: on the fly). Notice hashed cells are smallest but pay in accuracy and time.")
+            out_table = lab.hashed_output_table_params()
+            st.caption("Each bubble is a trained zoo cell (label: sharing mode): its encoder's size from "
+                       "count_parameters, its held-out masked-token accuracy from the manifest, and the measured "
+                       "embedding time of its type (hashed: on the fly). The hashed cells were pre-trained with a "
+                       f"learned {out_table:,}-parameter output table in their MLM head (tying the decoder to the "
+                       "fixed hashed vectors made them guess by spelling); like BERT's MLM head — which BERT-tiny's "
+                       "4.39M leaves out too — it is used only to pre-train, so the sizes here count the encoder "
+                       "alone. Notice hashed cells are smallest but pay in accuracy and time.")
             st.dataframe(lab.accuracy_by_embedding(entries), hide_index=True, key=f"{S}_acc")
