@@ -22,7 +22,8 @@ from albertviz.tokenizer import load_tokenizer, vocab_list
 
 def fake_config(name: str, layers: int = 3) -> ModelConfig:
     sharing, embedding = name.split("-")
-    return ModelConfig(vocab_size=load_tokenizer().get_vocab_size(), hidden_size=32, embedding_size=16 if embedding == "factorized" else 32,
+    return ModelConfig(vocab_size=load_tokenizer().get_vocab_size(), hidden_size=32,
+                       embedding_size=16 if embedding == "factorized" else 32,
                        num_layers=layers, num_heads=2, intermediate_size=64, max_position_embeddings=64,
                        sharing=sharing, embedding=embedding, pooler=False)
 

@@ -15,9 +15,8 @@ import torch
 from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters
 from albertviz import embedding_lab as lab
 from albertviz.embeddings import hash_token, hashed_table, ngram_hash, ngram_vector
-from albertviz.model import MaskedLM
+from albertviz.model import Encoder, MaskedLM
 from albertviz.tokenizer import load_tokenizer
-from albertviz.model import Encoder
 from albertviz.train import zoo_config
 
 ROOT = Path(__file__).resolve().parent.parent

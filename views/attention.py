@@ -5,11 +5,11 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from albertviz import bertviz_offline
-from albertviz.figures import attention as fa
 from albertviz.analysis import same_weights_spread
+from albertviz.figures import attention as fa
 from albertviz.sharing import layer_plan, plan_letters
-from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
 from albertviz.tokenizer import mask_token
+from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
 from ui.feedback import MAX_CHARS, clean_text, friendly_errors, sentence_input, truncation_notice
 from ui.models import MINILM, available_models, label, load_model, model_picker
 

@@ -170,7 +170,8 @@ with tab_price:
         st.plotly_chart(figs.latency_bars([x.method for x in lats], [x.us_per_token for x in lats], n_tokens),
                         key=f"{S}_fig_latency")
         fly, look = lats[-1], lats[0]
-        st.caption(f"Zoo shape (H={lab.zoo_shape().hidden_size}), real tokens of the zoo's text. Hashing each token from its string costs "
+        st.caption(f"Zoo shape (H={lab.zoo_shape().hidden_size}), real tokens of the zoo's text. "
+                   "Hashing each token from its string costs "
                    f"{fly.us_per_token:.1f} µs vs {look.us_per_token:.2f} µs for a lookup "
                    f"(~{fly.ms_per_batch / max(look.ms_per_batch, 1e-6):,.0f}×): the price of storing no table. "
                    "A model that may keep a table in RAM can precompute it and pay only the lookup.")
