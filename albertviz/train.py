@@ -380,6 +380,33 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
     return entry
 
 
+def describe_zoo(out_dir: Path) -> None:
+    """Write what every cell shares into the manifest: corpus (source, licence, size), tokenizer, recipe."""
+    from .corpus import HELD_OUT_EVERY, zoo_corpus_card
+    from .tokenizer import load_tokenizer
+    from .zoo import MANIFEST_NAME
+    from .zoo.evaluation import EVERYDAY_PATH
+
+    with open(out_dir / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = out_dir / MANIFEST_NAME
+        manifest = json.loads(path.read_text())
+        manifest["about"] = {
+            "corpus": zoo_corpus_card(),
+            "split": f"chunks of {TrainConfig.seq_len} pieces, shuffled with seed 0; every {HELD_OUT_EVERY}th "
+                     "chunk held out",
+            "tokenizer": {"file": "tokenizer.json", "pieces": load_tokenizer().get_vocab_size(),
+                          "how": "WordPiece learned from the zoo corpus with `tokenizers` "
+                                 "(python -m albertviz.zoo.build_tokenizer)"},
+            "recipe": "masked-language modelling alone (BERT masking, 15%); no teacher and no attention or "
+                      "hidden-state target at any step; the first short_steps steps read 16-piece windows; "
+                      "AdamW, linear warm-up then linear decay to 10% (train_config of each entry)",
+            "everyday_set": {"file": EVERYDAY_PATH.name, "lines": len(EVERYDAY_PATH.read_text().splitlines()),
+                             "how": "written for this project, never trained on; one [MASK] per sentence"},
+        }
+        path.write_text(json.dumps(manifest, indent=1))
+
+
 def grid(seeds: tuple[int, ...] = (0, 1, 2)) -> list[tuple[str, str, int]]:
     """Every cell at seed 0 (grid order), then the extra seeds of the four full-embedding cells."""
     cells = [(s, e, 0) for e in EMBEDDING_TYPES for s in SHARING_MODES]
@@ -420,6 +447,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.all and is_done(args.out / "manifest.json", sharing, embedding, cfg):
             continue
         e = train_cell(sharing, embedding, cfg, data, args.out)
+        describe_zoo(args.out)
         print(f"{weights_name(sharing, embedding, seed)}: held-out acc {e['held_out_accuracy']:.3f} "
               f"({e['held_out_accuracy'] / e['unigram_baseline_accuracy']:.2f}× baseline), everyday "
               f"{e['everyday']['accuracy']:.3f} (constant {e['everyday']['constant_baseline']:.3f}), "

@@ -96,6 +96,12 @@ if not keys:
     st.stop()
 for key in keys:
     truncation_notice(results[key]["enc"], results[key]["config"].max_position_embeddings)
+vocabularies = {results[k]["config"].vocab_size for k in keys}
+if len(vocabularies) > 1:
+    st.caption("Each model reads the sentence through its own tokenizer ("
+               + " vs ".join(f"{label(k)}: {results[k]['config'].vocab_size:,} pieces, "
+                             f"{len(results[k]['enc'].tokens)} tokens here" for k in keys)
+               + "), so their maps have different rows and columns.")
 
 max_layers = max(results[k]["config"].num_layers for k in keys)
 max_heads = max(results[k]["config"].num_heads for k in keys)

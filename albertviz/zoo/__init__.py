@@ -22,11 +22,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from ..config import ModelConfig
+from ..corpus import cache_dir
 from ..embeddings import hashed_table
 from ..model import Encoder, MaskedLM, MLMHead
 from ..tokenizer import encode, load_tokenizer, vocab_list
-
-from ..corpus import cache_dir
 
 ZOO_DIR = Path(__file__).resolve().parent
 HASHED_CACHE = cache_dir() / "hashed"
