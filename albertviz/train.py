@@ -360,7 +360,7 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
         "tokens_seen": trainer.tokens_seen, "wall_time_s": round(trainer.wall, 1),
         "final_train_loss": float(np.mean([r["loss"] for r in trainer.log[-4:]])),
         "unigram_baseline_accuracy": unigram_baseline(data, trainer.eval_batch[1]),
-        **cell_report(model, data, trainer.eval_batch),
+        **cell_report(model, data, trainer.eval_batch, cfg.seed),
         "log": trainer.log,
     }
     with open(out_dir / ".manifest.lock", "w") as lock:  # several trainers may finish at once
@@ -380,17 +380,24 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
     return entry
 
 
-def describe_zoo(out_dir: Path) -> None:
-    """Write what every cell shares into the manifest: corpus (source, licence, size), tokenizer, recipe."""
+def describe_zoo(out_dir: Path, data: Data | None = None) -> None:
+    """Write what every cell shares into the manifest: corpus (source, licence, size), tokenizer, recipe; and
+    fill in any entry's at-initialisation attention figures that an older trainer did not record."""
     from .corpus import HELD_OUT_EVERY, zoo_corpus_card
     from .tokenizer import load_tokenizer
     from .zoo import MANIFEST_NAME
-    from .zoo.evaluation import EVERYDAY_PATH
+    from .zoo.evaluation import EVERYDAY_PATH, init_report
 
     with open(out_dir / ".manifest.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = out_dir / MANIFEST_NAME
         manifest = json.loads(path.read_text())
+        entries = [*manifest["models"].values(), *(e for seeds in manifest.get("seeds", {}).values()
+                                                   for e in seeds.values())]
+        for e in entries:
+            if "kl_to_minilm_at_init_per_layer" not in e:
+                data = data if data is not None else load_data(TrainConfig.seq_len)
+                e.update(init_report(new_model(e["sharing"], e["embedding"], e["seed"]), data))
         manifest["about"] = {
             "corpus": zoo_corpus_card(),
             "split": f"chunks of {TrainConfig.seq_len} pieces, shuffled with seed 0; every {HELD_OUT_EVERY}th "
@@ -447,7 +454,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.all and is_done(args.out / "manifest.json", sharing, embedding, cfg):
             continue
         e = train_cell(sharing, embedding, cfg, data, args.out)
-        describe_zoo(args.out)
+        describe_zoo(args.out, data)
         print(f"{weights_name(sharing, embedding, seed)}: held-out acc {e['held_out_accuracy']:.3f} "
               f"({e['held_out_accuracy'] / e['unigram_baseline_accuracy']:.2f}× baseline), everyday "
               f"{e['everyday']['accuracy']:.3f} (constant {e['everyday']['constant_baseline']:.3f}), "

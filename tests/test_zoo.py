@@ -123,6 +123,26 @@ def test_no_teacher_was_used_and_the_distance_to_minilm_is_recorded(sharing, emb
     assert len(kl) == 6 and all(v > 0 for v in kl)
 
 
+def test_the_distance_to_minilm_at_initialisation_is_what_a_fresh_model_gives(data):
+    from albertviz.distill import kl_per_layer
+    from albertviz.zoo.evaluation import held_out_teacher_maps
+
+    e = zoo.load("ffn", "full").entry
+    idx, teacher = held_out_teacher_maps()
+    with torch.no_grad():
+        att = torch.stack(new_model("ffn", "full", e["seed"]).encoder(data.chunks[idx]).attentions)
+    kl0 = kl_per_layer(torch.from_numpy(teacher), att.mean(2).transpose(0, 1))
+    np.testing.assert_allclose(kl0, e["kl_to_minilm_at_init_per_layer"], rtol=1e-4)
+
+
+def test_the_readme_table_is_the_one_the_manifest_gives():
+    from albertviz.zoo.report import markdown_table
+
+    readme = (zoo.ZOO_DIR.parents[1] / "README.md").read_text()
+    block = readme.split("<!-- zoo-table:start -->\n")[1].split("<!-- zoo-table:end -->")[0]
+    assert block.strip() == markdown_table().strip()
+
+
 def test_the_training_loss_is_masked_lm_alone():
     """One trainer step's recorded loss equals the masked positions' cross-entropy computed here."""
     data = load_data(64)

@@ -155,12 +155,14 @@ for col, key in zip(columns(), keys, strict=True):
         st.caption("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
                    "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
                    "last panel is the share of attention parked on [CLS]/[SEP].")
-        kl = load_model(key).entry.get("kl_to_minilm_per_layer")
-        if kl:
-            st.caption(f"{label(key)} was trained with no teacher. On {N_HELD_OUT} held-out chunks its "
-                       "head-averaged attention ends this far from MiniLM's (KL per layer, MiniLM's maps carried "
-                       "over to the zoo's word pieces): " + ", ".join(f"L{i + 1} {v:.2f}" for i, v in enumerate(kl))
-                       + " nats.")
+        entry = load_model(key).entry
+        kl, kl0 = entry.get("kl_to_minilm_per_layer"), entry.get("kl_to_minilm_at_init_per_layer")
+        if kl and kl0:
+            st.caption(f"{label(key)} was trained with no teacher. How far its head-averaged attention is from "
+                       f"MiniLM's on {N_HELD_OUT} held-out chunks (KL per layer in nats, MiniLM's maps carried "
+                       "over to the zoo's word pieces), before → after training: "
+                       + ", ".join(f"L{i + 1} {a:.2f} → {b:.2f}" for i, (a, b) in enumerate(zip(kl0, kl, strict=True)))
+                       + ". Smaller after means it moved towards MiniLM's pattern on its own.")
 
 st.subheader("bertviz: head view and model view")
 view = st.radio("View", ["head", "model"], horizontal=True, key="attention-bertviz-view",

@@ -96,7 +96,18 @@ def attention_report(model: MaskedLM, chunks: torch.Tensor, teacher: np.ndarray 
     return out
 
 
-def cell_report(model: MaskedLM, data, eval_batch) -> dict:
+def init_report(model: MaskedLM, data) -> dict:
+    """Attention entropy and KL to MiniLM of the same cell *before* training (its seed's initialisation): the
+    starting point that `kl_to_minilm_per_layer` moved from. With no teacher there is no teacher phase; this
+    is the other end of the run."""
+    model.eval()
+    idx, teacher = held_out_teacher_maps()
+    r = attention_report(model, data.chunks[idx], teacher)
+    return {"kl_to_minilm_at_init_per_layer": r["kl_to_minilm_per_layer"],
+            "attention_entropy_at_init_per_layer": r["attention_entropy_per_layer"]}
+
+
+def cell_report(model: MaskedLM, data, eval_batch, seed: int) -> dict:
     """Everything `train_cell` records about a finished model (see the module docstring)."""
     from ..params import count_parameters
     from ..tokenizer import load_tokenizer
@@ -107,7 +118,12 @@ def cell_report(model: MaskedLM, data, eval_batch) -> dict:
     idx, teacher = held_out_teacher_maps()
     enc = count_parameters(model.config)
     head = count_parameters(model.config, include_head=True)
+    from ..train import new_model
+
+    cfg = model.config
+    fresh = new_model(cfg.sharing, cfg.embedding, seed=seed)
     return {
+        **init_report(fresh, data),
         **evaluate_mlm(model, *eval_batch),
         "everyday": everyday_accuracy(model, tok, everyday_items(tok)),
         **attention_report(model, data.chunks[idx], teacher),
