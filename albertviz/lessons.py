@@ -128,3 +128,14 @@ def zoo_training_sentence(entries: Sequence[dict]) -> str:
     return (f"The small models on these pages were trained by this project with masked-language modelling plus "
             f"attention distillation at every layer from {_join(teachers)} — TinyBERT's per-layer recipe (MiniLM "
             "itself distils only its teacher's last layer) — so their attention maps carry the teacher's imprint.")
+
+
+def albert_choices_sentence() -> str:
+    """ALBERT's two other changes to BERT's recipe, with the Avg figures of the tables that test them."""
+    t5, t8 = paper.ALBERT_TABLE_5, paper.ALBERT_TABLE_8_AVG
+    return (f"ALBERT also changed BERT's pre-training recipe: it replaced next-sentence prediction (NSP) with "
+            f"sentence-order prediction (SOP: are two consecutive segments in the right order?), Avg "
+            f"{t5['SOP']['Avg']:.1f} against {t5['NSP']['Avg']:.1f} (Table 5) — an NSP-trained model scores "
+            f"{t5['NSP']['SOP']:.1f}% on SOP, about chance — and it removed dropout from its largest models, "
+            f"which had not overfit after 1M steps: Avg {t8['without dropout']:.1f} without, "
+            f"{t8['with dropout']:.1f} with (Table 8).")

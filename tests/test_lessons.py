@@ -90,3 +90,9 @@ def test_projection_flops_are_e_times_h_multiply_adds():
 def test_zoo_sentence_reads_the_manifest(entries, words, absent):
     text = lessons.zoo_training_sentence(entries)
     assert words in text and absent not in text
+
+
+def test_albert_choices_sentence_reads_tables_5_and_8():
+    text = lessons.albert_choices_sentence()
+    assert "Avg 80.1 against 79.2 (Table 5)" in text and "52.0% on SOP" in text
+    assert "Avg 90.7 without, 90.4 with (Table 8)" in text

@@ -182,5 +182,5 @@ with tab_price:
             st.plotly_chart(figs.price_chart(lab.price_points(entries, lats)), key=f"{S}_fig_price")
             st.caption("Each bubble is a trained zoo cell (label: sharing mode): its size from count_parameters, its "
                        "held-out masked-token accuracy from the manifest, and the measured embedding time of its "
-                       "type (hashed: on the fly). Notice hashed cells are smallest but pay in accuracy and time.")
+                       "type (hashed: on the fly). " + lab.embedding_verdict(entries))
             st.dataframe(lab.accuracy_by_embedding(entries), hide_index=True, key=f"{S}_acc")
