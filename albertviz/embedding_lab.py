@@ -419,3 +419,42 @@ def accuracy_by_embedding(entries: Sequence[dict]) -> list[dict]:
         groups.setdefault(e["config"]["embedding"], []).append(e["held_out_accuracy"])
     return [{"embedding": k, "cells": len(v), "mean held-out accuracy": float(np.mean(v)),
              "best": float(np.max(v))} for k, v in groups.items()]
+
+
+def embedding_verdict(entries: Sequence[dict]) -> str:
+    """What the trained cells show per embedding type, in accuracy and in loss, phrased from the means.
+
+    Held-out top-1 accuracy and held-out loss can disagree: a cell can rank the right word first more often
+    yet put less probability on it on average. The sentence reports both orders and, for hashed cells, what
+    they pay against each other type — whichever way the numbers come out.
+    """
+    groups: dict[str, list[dict]] = {}
+    for e in entries:
+        if e.get("held_out_accuracy") is not None and e.get("held_out_loss") is not None:
+            groups.setdefault(e["config"]["embedding"], []).append(e)
+    if not groups:
+        return "No trained cell has held-out numbers yet."
+    acc = {k: float(np.mean([e["held_out_accuracy"] for e in v])) for k, v in groups.items()}
+    loss = {k: float(np.mean([e["held_out_loss"] for e in v])) for k, v in groups.items()}
+    order = [k for k in ("full", "factorized", "hashed") if k in groups] + sorted(set(groups) - {
+        "full", "factorized", "hashed"})
+    by_acc = sorted(order, key=lambda k: -acc[k])
+    by_loss = sorted(order, key=lambda k: loss[k])
+    text = ("Mean over the trained cells — held-out top-1: "
+            + ", ".join(f"{k} {acc[k]:.1%}" for k in by_acc)
+            + "; held-out loss (lower is better): "
+            + ", ".join(f"{k} {loss[k]:.2f}" for k in by_loss) + " nats.")
+    if "hashed" not in groups or len(groups) < 2:
+        return text
+    eps_acc, eps_loss = 0.0005, 0.005  # differences below the printed precision count as a tie
+    acc_words = {1: "higher top-1", 0: "the same top-1", -1: "lower top-1"}
+    loss_words = {1: "lower loss", 0: "the same loss", -1: "higher loss"}
+    tails = {(1, -1): " — they rank the right word first more often yet give it a lower log-probability on average",
+             (-1, 1): " — they rank the right word first less often yet give it a higher log-probability on average",
+             (-1, -1): " — they pay on both", (1, 1): " — better on both"}
+    clauses = []
+    for other in (k for k in order if k != "hashed"):
+        d_acc, d_loss = acc["hashed"] - acc[other], loss[other] - loss["hashed"]  # both: > 0 means hashed is better
+        sign = (int(d_acc > eps_acc) - int(d_acc < -eps_acc), int(d_loss > eps_loss) - int(d_loss < -eps_loss))
+        clauses.append(f"against {other}, {acc_words[sign[0]]} and {loss_words[sign[1]]}{tails.get(sign, '')}")
+    return text + " Hashed cells: " + "; ".join(clauses) + "."

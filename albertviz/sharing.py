@@ -3,7 +3,8 @@
 A layer plan lists, for every layer, the id of the attention block and the id of the FFN block
 it runs. The Encoder stores only the unique blocks and walks this plan, so the plan alone decides
 the parameter count, and pages can draw it. Strategies follow Takase & Kiyono (2021) for M
-parameter groups over L layers: sequence AABBCC, cycle ABCABC, cycle_rev ABCCBA. M=1 is ALBERT.
+parameter groups over L layers, as their released code (takase/share_layer_params) builds them:
+sequence AABBCC, cycle ABCABC, cycle_rev ABCCBA (L=6, M=3) or ABCDDC (L=6, M=4). M=1 is ALBERT.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ def group_of_layer(layer: int, num_layers: int, num_groups: int, strategy: str) 
         return layer * num_groups // num_layers
     if strategy == "cycle":  # ABCABC
         return layer % num_groups
-    if strategy == "cycle_rev":  # cycle, but the last M layers run the groups in reverse: ABC|CBA
-        tail_start = num_layers - num_groups
+    if strategy == "cycle_rev":
+        # The released rule: the first M layers take groups 0..M-1, then (only when L > 2M) L - 2M layers
+        # keep cycling, and the layers left take the groups in reverse order from the last one.
+        # L=6: M=3 gives ABC|CBA, M=4 gives ABCD|DC, M=2 gives AB|AB|BA.
+        tail_start = max(num_groups, num_layers - num_groups)
         if layer < tail_start:
             return layer % num_groups
         return num_groups - 1 - (layer - tail_start)

@@ -265,3 +265,34 @@ def test_price_points_use_count_parameters_and_the_manifest():
     assert [p["ms per batch"] for p in points] == [1.0, 50.0, 1.0]
     by_type = {r["embedding"]: r for r in lab.accuracy_by_embedding(entries)}
     assert by_type["full"]["cells"] == 2 and by_type["full"]["mean held-out accuracy"] == pytest.approx(0.19)
+
+
+def cells(**by_type):
+    """Constructed manifest entries: embedding type → list of (held-out accuracy, held-out loss)."""
+    return [{"name": f"c{i}-{emb}", "config": {"embedding": emb}, "held_out_accuracy": acc, "held_out_loss": loss}
+            for emb, pairs in by_type.items() for i, (acc, loss) in enumerate(pairs)]
+
+
+def test_embedding_verdict_when_hashed_wins_top1_but_loses_on_loss():
+    entries = cells(full=[(0.20, 5.0), (0.22, 5.2)], factorized=[(0.17, 5.6)], hashed=[(0.18, 7.4), (0.19, 7.2)])
+    text = lab.embedding_verdict(entries)
+    assert "held-out top-1: full 21.0%, hashed 18.5%, factorized 17.0%" in text
+    assert "held-out loss (lower is better): full 5.10, factorized 5.60, hashed 7.30 nats" in text
+    assert "against full, lower top-1 and higher loss — they pay on both" in text
+    assert "against factorized, higher top-1 and higher loss — they rank the right word first more often" in text
+    assert "pay in accuracy" not in text
+
+
+def test_embedding_verdict_the_other_way_round_and_with_ties():
+    text = lab.embedding_verdict(cells(full=[(0.15, 6.0)], factorized=[(0.10, 6.5)], hashed=[(0.16, 5.5)]))
+    assert "against full, higher top-1 and lower loss — better on both" in text
+    assert "against factorized, higher top-1 and lower loss" in text and "pay" not in text
+    text = lab.embedding_verdict(cells(full=[(0.15, 6.0)], hashed=[(0.1502, 6.001)]))
+    assert "against full, the same top-1 and the same loss" in text
+    text = lab.embedding_verdict(cells(full=[(0.15, 6.0)], hashed=[(0.12, 5.0)]))
+    assert "lower top-1 and lower loss" in text and "higher log-probability" in text
+
+
+def test_embedding_verdict_without_hashed_cells_or_numbers():
+    assert "Hashed cells" not in lab.embedding_verdict(cells(full=[(0.2, 5.0)], factorized=[(0.1, 6.0)]))
+    assert lab.embedding_verdict([]) == "No trained cell has held-out numbers yet."

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from albertviz import PRESETS, Encoder, ModelConfig, count_parameters
+from albertviz import PRESETS, Encoder, ModelConfig, count_parameters, paper
 from albertviz.params import flops_per_token
-from albertviz.quiz import PAGE_SLUGS, TOPICS, BankError, Question, load_bank, parse_bank
+from albertviz.quiz import PAGE_SLUGS, TOPICS, BankError, Question, facts, load_bank, parse_bank
 from albertviz.quiz.engine import (
     RATINGS,
     AnswerError,
@@ -207,7 +207,7 @@ def test_paper_numbers_in_the_bank_agree_with_the_counter(bank):
 
 def test_the_speed_and_flops_facts_of_question_8_are_right(bank):
     q8 = next(q for q in bank if q.prompt == TEN_INTERVIEW_QUESTIONS[7])
-    text = q8.model_answer
+    text = " ".join(q8.model_answer.split())  # the YAML wraps lines; compare the prose
     assert "not FLOPs per token" in text and "1.7×" in text and "0.3×" in text
     assert "does not reduce latency" in text
     speed = by_id(bank, "cost-albert-large-speed")
@@ -224,12 +224,18 @@ def test_the_speed_and_flops_facts_of_question_8_are_right(bank):
 
 def test_strategy_questions_match_the_layer_plans(bank):
     from albertviz.sharing import plan_letters
-    for qid, strategy in [("strategy-sequence", "sequence"), ("strategy-cycle", "cycle"),
-                          ("strategy-cycle-rev", "cycle_rev")]:
+    for qid, strategy, layers, groups in [("strategy-sequence", "sequence", 6, 3), ("strategy-cycle", "cycle", 6, 3),
+                                          ("strategy-cycle-rev", "cycle_rev", 6, 3),
+                                          ("strategy-cycle-rev-m4", "cycle_rev", 6, 4),
+                                          ("strategy-cycle-rev-8", "cycle_rev", 8, 3)]:
         q = by_id(bank, qid)
-        cfg = ModelConfig(hidden_size=64, num_heads=4, intermediate_size=128, num_layers=6, sharing="all",
-                          num_groups=3, share_strategy=strategy)
+        cfg = ModelConfig(hidden_size=64, num_heads=4, intermediate_size=128, num_layers=layers, sharing="all",
+                          num_groups=groups, share_strategy=strategy)
         assert q.options[q.correct[0]] == plan_letters(cfg)[0]
+    # the released rule's own literal examples (Takase & Kiyono's code), typed here as the independent source
+    assert by_id(bank, "strategy-cycle-rev").options[1] == "ABCCBA"
+    assert by_id(bank, "strategy-cycle-rev-m4").options[2] == "ABCDDC"
+    assert "ABDCBA" in by_id(bank, "strategy-cycle-rev-m4").options  # the old bug, now a distractor
 
 
 # ------------------------------------------------------------------------------------------ generated questions
@@ -384,3 +390,119 @@ def test_interview_session_uses_open_cards_and_a_timer(bank):
     all_cards = interview_session(bank, 50, seed=0)
     assert len(all_cards.questions) == sum(q.kind == "open" for q in bank)
     assert interview_session(bank, 3, 5).questions == interview_session(bank, 3, 5).questions
+
+
+# ------------------------------------------------------------------------------------------ computed numbers
+
+def independent_answers() -> dict[str, float]:
+    """Every numeric question's answer, worked out here: closed-form counts (params_formula), FLOPs by
+    hand, and paper figures read from albertviz.paper's tables — never from albertviz.quiz.facts."""
+    albert, bert, tiny = PRESETS["albert-base"], PRESETS["bert-base"], PRESETS["bert-tiny"]
+    H, F = 768, 3072
+    speed = paper.ALBERT_TABLE_2_SPEEDUP
+    attention, ffn = 4 * (H * H + H) + 2 * H, 2 * H * F + F + H + 2 * H
+    t = 1
+    while 12 * 12 * t * t <= params_formula(albert):
+        t += 1
+    return {
+        "sharing-table4-e768": paper.ALBERT_TABLE_4[(768, "all")],
+        "sharing-albert-large": paper.ALBERT_TABLE_1["albert-large"],
+        "strategy-group-params": 3 * (attention + ffn) / 1e6,
+        "embed-factorized-count": (30000 * 128 + 128 * 768) / 1e6,
+        "embed-xxlarge-full": 30000 * 4096 / 1e6,
+        "embed-projection-flops": 2 * 128 * 768 / 1e6,
+        "eelbert-bert-tiny": params_formula(tiny) / 1e6,
+        "eelbert-size-mb": 4 * params_formula(tiny) / 1e6,
+        "lin-sum": 12,
+        "cost-layer-flops": 2 * (4 * H * H + 2 * H * F) / 1e6,
+        "cost-same-shape-speedup": speed["albert-base"] / speed["bert-base"],
+        "cost-adam-memory": 16 * params_formula(albert) / 1e6,
+        "sop-table5-nsp-on-sop": paper.ALBERT_TABLE_5["NSP"]["SOP"],
+        "sop-table5-avg": paper.ALBERT_TABLE_5["SOP"]["Avg"] - paper.ALBERT_TABLE_5["NSP"]["Avg"],
+        "dropout-table8": paper.ALBERT_TABLE_8_AVG["without dropout"] - paper.ALBERT_TABLE_8_AVG["with dropout"],
+        "equal-time-table6": paper.ALBERT_TABLE_6["albert-xxlarge"]["Avg"] - paper.ALBERT_TABLE_6["bert-large"]["Avg"],
+        "quant-int8-albert": params_formula(albert) / 1e6,
+        "quant-times-sharing": 4 * params_formula(bert) / params_formula(albert),
+        "memory-activations-long": t,
+    }
+
+
+def test_every_numeric_answer_is_computed_not_typed(bank):
+    raw = yaml.safe_load((ROOT / "albertviz" / "quiz" / "bank.yaml").read_text(encoding="utf-8"))
+    typed = [e["id"] for e in raw if e["kind"] == "numeric" and "answer" in e]
+    assert typed == [], f"numeric answers typed into the bank: {typed}"
+    assert all(q.computed in facts.FACTS for q in bank if q.kind == "numeric")
+
+
+def test_every_numeric_answer_equals_an_independent_computation(bank):
+    expected = independent_answers()
+    numeric = {q.id: q for q in bank if q.kind == "numeric"}
+    assert set(numeric) == set(expected), "each numeric question needs an independent check here"
+    for qid, value in expected.items():
+        assert numeric[qid].answer == pytest.approx(value, rel=1e-9, abs=1e-9), qid
+
+
+def card(bank, number: int) -> str:
+    """Interview card `number` (1-based) as one line of prose."""
+    return " ".join(next(q for q in bank if q.prompt == TEN_INTERVIEW_QUESTIONS[number - 1]).model_answer.split())
+
+
+def test_paper_figures_quoted_in_texts_come_from_the_tables(bank):
+    q4 = card(bank, 4)
+    d = {k: paper.ALBERT_TABLE_4_AVG[k] - paper.ALBERT_TABLE_4_AVG[(k[0], "none")] for k in paper.ALBERT_TABLE_4_AVG}
+    assert f"at E=768 all-shared {d[(768, 'all')]:+.1f}, shared-FFN {d[(768, 'ffn')]:+.1f}" in q4
+    assert f"at E=128 all-shared {d[(128, 'all')]:+.1f}" in q4 and "-2.5" in q4 and "-1.5" in q4
+    q8 = card(bank, 8)
+    assert "ALBERT-base (5.6×) against BERT-base (4.7×)" in q8 and "1.19×" in q8 and "an inference" in q8
+    assert "Avg 87.2" in q8 and "88.7" in q8
+    q5 = card(bank, 5)
+    assert "act as a form of regularization" in q5 and "90.4 with dropout, 90.7 without" in q5
+    for number in (9, 10):
+        albert_int8 = params_formula(PRESETS["albert-base"]) / 1e6
+        assert f"{albert_int8:.1f} MB in int8" in card(bank, number) and "activations" in card(bank, number)
+    assert "GLUE points" not in " ".join(q.model_answer + q.explanation for q in bank)
+
+
+def test_no_placeholder_is_left_unfilled(bank):
+    for q in bank:
+        for text in (q.prompt, q.explanation, q.model_answer, *q.options):
+            assert "{" not in text and "}" not in text, q.id
+
+
+def test_facts_errors_name_the_question():
+    base = {"id": "x-1", "topic": "cost", "kind": "numeric", "prompt": "P?", "explanation": "E.", "page": "parameters"}
+    with pytest.raises(BankError, match="x-1.*unknown fact 'nope'"):
+        parse_bank([base | {"compute": "nope"}])
+    with pytest.raises(BankError, match="either 'answer' or 'compute'"):
+        parse_bank([base | {"compute": "layer_m", "answer": 7}])
+    with pytest.raises(BankError, match="x-1.*in 'prompt'.*unknown fact 'missing'"):
+        parse_bank([base | {"compute": "layer_m", "prompt": "How big is {missing}?"}])
+    with pytest.raises(BankError, match="not a number"):
+        parse_bank([base | {"compute": "plan_cycle_6_3"}])
+    q = parse_bank([base | {"compute": "layer_m", "prompt": "Layer {layer_m:.3f}M, plan {plan_cycle_rev_6_4}?"}])[0]
+    assert q.prompt == "Layer 7.088M, plan ABCDDC?" and q.answer == pytest.approx(7.087872)
+
+
+UPGRADED = ["sharing-ffn-vs-attention", "sharing-table4-drop", "sharing-fig1", "strategy-purpose", "eelbert-what",
+            "eelbert-uno", "lin-finding", "lin-gradient", "lin-practice", "cost-flops-sharing"]
+
+
+def test_upgraded_items_cannot_be_guessed_by_the_longest_option(bank):
+    for qid in UPGRADED:
+        q = by_id(bank, qid)
+        lengths = [len(o) for o in q.options]
+        right = lengths[q.correct[0]]
+        others = sorted(v for i, v in enumerate(lengths) if i != q.correct[0])
+        assert len(q.options) >= 4, qid
+        assert right <= 1.4 * others[len(others) // 2], (qid, lengths)
+
+
+def test_new_topics_have_questions_and_the_bank_grew(bank):
+    assert len(bank) >= 49 + 15
+    topics = {q.topic for q in bank}
+    assert {"training", "deploy"} <= topics
+    ids = {q.id for q in bank}
+    assert {"sop-what", "dropout-table8", "embed-e-sweep-shared", "equal-time-table6", "sharing-universal-transformer",
+            "strategy-findings", "quant-int8-albert", "eelbert-measured-latency", "eelbert-tradeoffs",
+            "sharing-when-it-hurts"} <= ids
+    assert "ALBERT" in by_id(bank, "sharing-what-is-stored").prompt

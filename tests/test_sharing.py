@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from albertviz import Encoder, ModelConfig, layer_plan
-from albertviz.sharing import plan_letters
+from albertviz.sharing import group_of_layer, plan_letters
 
 
 def cfg(**kw) -> ModelConfig:
@@ -16,6 +16,36 @@ def cfg(**kw) -> ModelConfig:
     ("sequence", "AABBCC"), ("cycle", "ABCABC"), ("cycle_rev", "ABCCBA")])
 def test_takase_kiyono_strategies_with_three_groups_over_six_layers(strategy, letters):
     assert plan_letters(cfg(sharing="all", num_groups=3, share_strategy=strategy)) == (letters, letters)
+
+
+def released_cycle_rev(num_layers: int, num_groups: int) -> list[int]:
+    """Takase & Kiyono's cycle (rev), built the way their released fairseq encoder builds its layer list.
+
+    Written step by step on purpose (an oracle, not the formula in albertviz.sharing): start with the M
+    unique layers, append L - 2M copies cycling through them, then fill up to L by walking the unique
+    layers backwards from the last.
+    """
+    layers = list(range(num_groups))
+    for i in range(num_layers - 2 * num_groups):  # empty when L <= 2M, as range() of a negative is
+        layers.append(layers[i % num_groups])
+    unique = layers[:num_groups]
+    for i in range(num_layers - len(layers)):
+        layers.append(unique[-((i % num_groups) + 1)])
+    return layers
+
+
+@pytest.mark.parametrize("layers", range(1, 25))
+def test_cycle_rev_matches_the_released_rule_for_every_l_and_m(layers):
+    for groups in range(1, layers + 1):
+        expected = released_cycle_rev(layers, groups)
+        got = [group_of_layer(i, layers, groups, "cycle_rev") for i in range(layers)]
+        assert got == expected, (layers, groups)
+
+
+@pytest.mark.parametrize("groups, letters", [(3, "ABCCBA"), (4, "ABCDDC"), (2, "ABABBA"), (6, "ABCDEF"),
+                                             (5, "ABCDEE"), (1, "AAAAAA")])
+def test_cycle_rev_literal_examples_over_six_layers(groups, letters):
+    assert plan_letters(cfg(sharing="all", num_groups=groups, share_strategy="cycle_rev")) == (letters, letters)
 
 
 def test_albert_modes_share_the_named_sublayer_only():

@@ -190,5 +190,5 @@ with tab_price:
                        f"learned {out_table:,}-parameter output table in their MLM head (tying the decoder to the "
                        "fixed hashed vectors made them guess by spelling); like BERT's MLM head — which BERT-tiny's "
                        "4.39M leaves out too — it is used only to pre-train, so the sizes here count the encoder "
-                       "alone. Notice hashed cells are smallest but pay in accuracy and time.")
+                       "alone. " + lab.embedding_verdict(entries))
             st.dataframe(lab.accuracy_by_embedding(entries), hide_index=True, key=f"{S}_acc")

@@ -3,10 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters
+from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters, lessons, paper
 from albertviz.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
 from albertviz.figures.params import component_bars, grid_bars
-from albertviz.paper import table_1_rows, table_4_rows
 from albertviz.params import sharing_embedding_grid
 from albertviz.sharing import plan_letters
 
@@ -26,6 +25,33 @@ def load_preset() -> None:
     st.session_state["params_groups"] = cfg.num_groups
 
 
+def keep_e() -> None:
+    """With a full table, E follows H (greyed out); the factorized E comes back when the table does."""
+    full_table = st.session_state.get("params_embedding") == "full"
+    was_full = st.session_state.get("params_was_full", False)
+    if full_table and not was_full:
+        st.session_state["params_factorized_e"] = st.session_state["params_embedding_size"]
+    if full_table:
+        st.session_state["params_embedding_size"] = st.session_state["params_hidden_size"]
+    elif was_full and "params_factorized_e" in st.session_state:
+        st.session_state["params_embedding_size"] = st.session_state.pop("params_factorized_e")
+    st.session_state["params_was_full"] = full_table
+
+
+@st.cache_data(show_spinner=False)
+def paper_tables() -> dict[str, list[paper.Reproduction]]:
+    """Every paper row counted with and without the pooler, once per server (the tables never change)."""
+    return {"table1": paper.table_1_reproductions(), "table4": paper.table_4_reproductions(),
+            "table3": paper.table_3_reproductions()}
+
+
+@st.cache_data(show_spinner=False)
+def paper_sentences() -> dict[str, list[str]]:
+    """The computed sentences under the tables that do not depend on the pooler toggle."""
+    return {"table1": [lessons.size_gap_sentence(g) for g in paper.size_gaps()],
+            "table4": [lessons.table_4_cost_sentence()], "table3": []}
+
+
 if "params_vocab_size" not in st.session_state:
     st.session_state["params_preset"] = "albert-base"
     load_preset()
@@ -38,8 +64,14 @@ left, right = st.columns([1, 2.2], gap="large")
 with left:
     st.selectbox("Start from a preset", list(PRESETS), key="params_preset", on_change=load_preset)
     cols = st.columns(2)
+    full_table = st.session_state.get("params_embedding") == "full"
+    keep_e()
     for i, (field, text) in enumerate(SHAPE_KEYS.items()):
-        cols[i % 2].number_input(text, min_value=1, max_value=10_000_000, step=1, key=f"params_{field}")
+        disabled = field == "embedding_size" and full_table
+        cols[i % 2].number_input(text, min_value=1, max_value=10_000_000, step=1, key=f"params_{field}",
+                                 disabled=disabled,
+                                 help="A full V×H table has E = H and no projection: choose factorized or "
+                                      "hashed to set E." if disabled else None)
     embedding = st.radio("Embedding", EMBEDDING_TYPES, key="params_embedding", horizontal=True,
                          help="full: V×H table · factorized: V×E + E×H · hashed: no table, vectors from n-grams")
     sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="params_sharing", format_func=SHARING_HELP.get)
@@ -112,9 +144,24 @@ table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="p
 st.dataframe(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="params_grid")
 st.caption("Read across a row to see what the embedding choice saves; down a column for sharing.")
 
-with st.expander("ALBERT's tables, recomputed", expanded=False):
-    st.markdown("**Table 1** — model sizes (the paper rounds, and counts BERT with its own vocabulary).")
-    st.dataframe(pd.DataFrame(table_1_rows()), hide_index=True, key="params_table1")
-    st.markdown("**Table 4** — ALBERT-base with E = 768 or 128 under each sharing mode. The printed numbers "
-                "match the encoder **without its pooler**: all eight within 1M.")
-    st.dataframe(pd.DataFrame(table_4_rows()), hide_index=True, key="params_table4")
+st.subheader("ALBERT's Tables 1, 3 and 4, recomputed")
+st.caption(f"Each paper figure next to count_parameters for the same configuration, with ALBERT's "
+           f"{paper.ALBERT_VOCAB:,}-piece vocabulary for every model (its own BERTs included, §4.1). The paper "
+           "prints whole millions and does not say whether its counts include the pooler (an H×H layer and "
+           "bias on [CLS]); switch it to see which figures each setting reproduces.")
+with_pooler = st.toggle("Count the pooler", value=True, key="params_tables_pooler")
+reps = paper_tables()
+for title, key, note in (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
+                         ("Table 3", "table3", "ALBERT-base, embedding size E")):
+    rows = paper.reproduction_rows(reps[key], with_pooler)
+    frame = pd.DataFrame(rows).drop(columns="reproduced")
+    if key == "table4":
+        frame["paper Avg"] = [paper.ALBERT_TABLE_4_AVG[k] for k in paper.ALBERT_TABLE_4]
+        frame["Avg vs not-shared"] = [paper.table_4_avg_delta(*k) for k in paper.ALBERT_TABLE_4]
+    if key == "table3":
+        frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
+    st.markdown(f"**{title}** — {note}")
+    st.dataframe(frame, hide_index=True, key=f"params_{key}")
+    st.markdown(lessons.reproduction_sentence(title, reps[key], with_pooler))
+    for sentence in paper_sentences()[key]:
+        st.markdown(sentence)

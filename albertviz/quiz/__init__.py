@@ -3,6 +3,8 @@
 Questions live in YAML so a teacher can add one without touching code; `load_bank()` turns each
 entry into a frozen `Question` and refuses the whole bank, with the id and the field at fault, when
 an entry is malformed (a wrong option index, an empty explanation, a page that does not exist).
+Numbers are not typed into the bank: `{name}` in a text and `compute: name` as a numeric answer take
+them from `albertviz.quiz.facts`, i.e. from the counter, the FLOP formula and the paper tables.
 Grading, generated questions and quiz sessions are in `albertviz.quiz.engine`.
 """
 
@@ -27,6 +29,8 @@ TOPICS: dict[str, str] = {
     "eelbert": "Hashed embeddings (EELBERT)",
     "convergence": "Why sharing works (Lin et al. 2023)",
     "cost": "Parameters vs FLOPs",
+    "training": "ALBERT's other choices (SOP, dropout, E, training time)",
+    "deploy": "Deployment (quantization, latency, memory)",
     "computed": "Computed: count the parameters",
 }
 # The app's page slugs (ui/nav.py holds the same list; the library does not import the UI).
@@ -37,7 +41,7 @@ _REQUIRED = ("id", "topic", "kind", "prompt", "explanation", "page")
 _ALLOWED = {
     "single": {"options", "correct"},
     "multiple": {"options", "correct"},
-    "numeric": {"answer", "abs_tol", "rel_tol", "unit"},
+    "numeric": {"answer", "compute", "abs_tol", "rel_tol", "unit"},
     "open": {"model_answer"},
 }
 
@@ -70,6 +74,7 @@ class Question:
     model_answer: str = ""
     interview: bool = False
     config: dict | None = None  # the ModelConfig fields of a generated question
+    computed: str = ""  # the albertviz.quiz.facts name the numeric answer was computed from
 
     @property
     def tolerance(self) -> float:
@@ -77,11 +82,21 @@ class Question:
         return max(self.abs_tol, self.rel_tol * abs(self.answer or 0.0))
 
 
+def _render(text: str, field: str, where: str) -> str:
+    """Fill in `{fact}` placeholders; an unknown fact or a bad format refuses the entry."""
+    from .facts import FactError, render
+
+    try:
+        return render(text)
+    except FactError as err:
+        raise BankError(f"{where}: in '{field}', {err.args[0]}.") from None
+
+
 def _text(entry: dict, field: str, where: str) -> str:
     value = entry.get(field)
     if not isinstance(value, str) or not value.strip():
         raise BankError(f"{where}: '{field}' must be non-empty text, got {value!r}.")
-    return value.strip()
+    return _render(value.strip(), field, where)
 
 
 def _number(value: Any, field: str, where: str) -> float:
@@ -109,13 +124,28 @@ def _choice_fields(entry: dict, kind: str, where: str) -> dict:
             raise BankError(f"{where}: correct option {i!r} is not an index 0..{len(options) - 1}.")
     if len(set(indices)) != len(indices):
         raise BankError(f"{where}: 'correct' repeats an index: {indices!r}.")
-    return {"options": tuple(o.strip() for o in options), "correct": tuple(sorted(indices))}
+    rendered = tuple(_render(o.strip(), "options", where) for o in options)
+    if len(set(rendered)) != len(rendered):
+        raise BankError(f"{where}: two options have the same text once numbers are filled in.")
+    return {"options": rendered, "correct": tuple(sorted(indices))}
 
 
 def _numeric_fields(entry: dict, where: str) -> dict:
-    if "answer" not in entry:
-        raise BankError(f"{where}: a numeric question needs an 'answer'.")
-    answer = _number(entry["answer"], "answer", where)
+    if "answer" in entry and "compute" in entry:
+        raise BankError(f"{where}: give either 'answer' or 'compute', not both.")
+    if "compute" in entry:
+        from .facts import FactError, number
+
+        try:
+            answer = number(str(entry["compute"]))
+        except FactError as err:
+            raise BankError(f"{where}: 'compute': {err.args[0]}.") from None
+        if not math.isfinite(answer):
+            raise BankError(f"{where}: 'compute' {entry['compute']!r} is not a finite number.")
+    elif "answer" in entry:
+        answer = _number(entry["answer"], "answer", where)
+    else:
+        raise BankError(f"{where}: a numeric question needs an 'answer' or a 'compute' fact.")
     abs_tol = _number(entry.get("abs_tol", 0.0), "abs_tol", where)
     rel_tol = _number(entry.get("rel_tol", 0.0), "rel_tol", where)
     if abs_tol < 0 or rel_tol < 0:
@@ -123,7 +153,8 @@ def _numeric_fields(entry: dict, where: str) -> dict:
     unit = entry.get("unit", "")
     if not isinstance(unit, str):
         raise BankError(f"{where}: 'unit' must be text.")
-    return {"answer": answer, "abs_tol": abs_tol, "rel_tol": rel_tol, "unit": unit}
+    return {"answer": answer, "abs_tol": abs_tol, "rel_tol": rel_tol, "unit": unit,
+            "computed": str(entry["compute"]) if "compute" in entry else ""}
 
 
 def parse_question(entry: Any, position: int = 0) -> Question:
