@@ -7,6 +7,7 @@ weights and the corpus, through code paths other than the trainer's.
 """
 
 import dataclasses
+import functools
 import json
 import shutil
 from collections import Counter
@@ -24,6 +25,26 @@ from albertviz.train import TrainConfig, Trainer, held_out_batch, load_data, mas
 
 CELLS = [(s, e) for e in EMBEDDING_TYPES for s in SHARING_MODES]
 SEEDED = [(s, "full", seed) for s in SHARING_MODES for seed in (0, 1, 2)]
+
+# Cells that the shipped zoo leaves short of a target (measured at training time; README "The models" says why).
+# Their tests still run the full check and are expected to fail (strict: one that passes after a retrain fails
+# the suite until it is taken off this list). Nothing here lowers a target.
+SHORT_OF_TARGET = {
+    "held_out": {},
+    "everyday": {},
+    "entropy": {},
+}
+
+
+def cases(kind: str, cells) -> list:
+    """pytest params for `cells`, each marked as a known shortfall when SHORT_OF_TARGET lists it."""
+    out = []
+    for cell in cells:
+        key = "-".join(cell[:2]) + (f" seed {cell[2]}" if len(cell) > 2 and cell[2] else "")
+        why = SHORT_OF_TARGET[kind].get(key)
+        marks = [pytest.mark.xfail(strict=True, reason=f"{key} is short of this target: {why}")] if why else []
+        out.append(pytest.param(*cell, marks=marks, id=key))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +83,37 @@ def held_out_top1(model, inputs, labels) -> float:
     return hits / n
 
 
-@pytest.mark.parametrize("sharing, embedding, seed", [(s, e, 0) for s, e in CELLS] + [c for c in SEEDED if c[2]])
-def test_every_cell_beats_the_unigram_baseline_two_and_a_half_times(sharing, embedding, seed, data, held_out):
+@functools.cache
+def measured(sharing: str, embedding: str, seed: int = 0) -> dict:
+    """This cell's held-out top-1 and its baseline, and its everyday top-1 and constant guess, from the weights."""
+    data = load_data(64)
+    inputs, labels = held_out_batch(data, load_tokenizer().get_vocab_size())
     zm = zoo.load(sharing, embedding, seed=seed)
-    accuracy = held_out_top1(zm.as_masked_lm(), *held_out)
-    assert abs(accuracy - zm.entry["held_out_accuracy"]) < 0.01  # fp16 weights vs the fp32 recorded
     train_tokens = data.chunks[data.train_idx][:, 1:-1].reshape(-1)
     top = int(torch.bincount(train_tokens).argmax())  # always guess the most frequent training token
-    labels = held_out[1]
-    baseline = float((labels[labels != -100] == top).float().mean())
-    assert accuracy >= 2.5 * baseline, (accuracy, baseline)
+    out = {"held_out": held_out_top1(zm.as_masked_lm(), inputs, labels),
+           "baseline": float((labels[labels != -100] == top).float().mean())}
+    items = [(s, t) for s, t in everyday_set() if zm.tokenizer.token_to_id(t) is not None]  # single pieces only
+    hits = sum(zm.predict_masked(sentence, top_k=1)[0]["tokens"][0] == target for sentence, target in items)
+    out |= {"everyday": hits / len(items), "n_everyday": len(items),
+            "constant": Counter(t for _, t in items).most_common(1)[0][1] / len(items)}
+    return out
+
+
+@pytest.mark.parametrize("sharing, embedding, seed", [(s, e, 0) for s, e in CELLS] + [c for c in SEEDED if c[2]])
+def test_the_manifests_figures_are_what_the_shipped_weights_give(sharing, embedding, seed):
+    m, e = measured(sharing, embedding, seed), zoo.load(sharing, embedding, seed=seed).entry
+    assert abs(m["held_out"] - e["held_out_accuracy"]) < 0.01  # fp16 weights vs the fp32 recorded
+    assert m["baseline"] == pytest.approx(e["unigram_baseline_accuracy"], abs=1e-9)
+    assert m["everyday"] == pytest.approx(e["everyday"]["accuracy"], abs=0.02)
+    assert m["n_everyday"] == e["everyday"]["n_items"] >= 100
+
+
+@pytest.mark.parametrize("sharing, embedding, seed",
+                         cases("held_out", [(s, e, 0) for s, e in CELLS] + [c for c in SEEDED if c[2]]))
+def test_every_cell_beats_the_unigram_baseline_two_and_a_half_times(sharing, embedding, seed):
+    m = measured(sharing, embedding, seed)
+    assert m["held_out"] >= 2.5 * m["baseline"], m
 
 
 def everyday_set() -> list[tuple[str, str]]:
@@ -90,22 +132,13 @@ def test_the_everyday_set_is_big_varied_and_not_in_the_training_text():
         assert sentence.replace("[MASK]", target).lower() not in text
 
 
-@pytest.mark.parametrize("sharing, embedding", CELLS)
+@pytest.mark.parametrize("sharing, embedding", cases("everyday", CELLS))
 def test_every_cell_guesses_everyday_words_twice_as_well_as_a_constant(sharing, embedding):
-    zm = zoo.load(sharing, embedding)
-    tok = zm.tokenizer
-    items = [(s, t) for s, t in everyday_set() if tok.token_to_id(t) is not None]  # single-piece targets only
-    assert len(items) >= 100
-    hits = 0
-    for sentence, target in items:
-        [pred] = zm.predict_masked(sentence, top_k=1)
-        hits += pred["tokens"][0] == target
-    constant = Counter(t for _, t in items).most_common(1)[0][1] / len(items)
-    assert hits / len(items) == pytest.approx(zm.entry["everyday"]["accuracy"], abs=0.02)
-    assert hits / len(items) >= 2 * constant, (hits / len(items), constant)
+    m = measured(sharing, embedding)
+    assert m["everyday"] >= 2 * m["constant"], m
 
 
-@pytest.mark.parametrize("sharing, embedding", CELLS)
+@pytest.mark.parametrize("sharing, embedding", cases("entropy", CELLS))
 def test_every_cell_attends_to_context_in_most_layers(sharing, embedding, data):
     zm = zoo.load(sharing, embedding)
     with torch.no_grad():
