@@ -52,12 +52,6 @@ def data():
     return load_data(64)
 
 
-@pytest.fixture(scope="module")
-def held_out(data):
-    """The trainer's own fixed held-out masking (seed 1234), as the manifest's numbers used."""
-    return held_out_batch(data, load_tokenizer().get_vocab_size())
-
-
 def test_all_twelve_cells_and_three_seeds_of_the_full_cells_are_in_the_manifest():
     assert {e["name"] for e in zoo.list_models()} == {f"{s}-{e}" for s, e in CELLS}
     for s in SHARING_MODES:
