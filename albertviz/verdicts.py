@@ -176,7 +176,9 @@ def lin_verdict(losses: Mapping[str, Mapping[int, float]], labels: Mapping[str, 
                        "the likelier explanation at this scale, unlike Lin et al.'s finding — or the sweep missed the "
                        "unshared model's best settings.")
         return out
-    if not tuned_is_base:
+    if tuned_is_base:
+        out.append(f"The unshared model did best at its own settings ({sweep}), so its tuned arm is the untuned one.")
+    else:
         out.append(gap(name["tuned"], losses["tuned"], name["unshared"], losses["unshared"]).sentence())
     if g.separated:
         out.append(f"The shared model did worse despite computing {flops_ratio:.1f}× the FLOPs per token: Lin et "

@@ -361,6 +361,8 @@ def test_lin_verdict_when_the_paper_does_not_reproduce():
     worse = lin(shared=[2.95, 2.96, 2.97], unshared=[2.80, 2.82, 2.81], tuned=[2.78, 2.80, 2.79])
     assert "did worse despite computing 2.0× the FLOPs" in worse
     assert undecided != worse
+    kept = lin(shared=[2.95, 2.90, 2.99], unshared=[2.93, 2.96, 2.92], tuned=[2.93, 2.96, 2.92], tuned_is_base=True)
+    assert "did best at its own settings" in kept and "tuned unshared" not in kept
 
 
 def test_fixed_shape_verdict_and_albert_table_4():

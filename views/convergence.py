@@ -71,11 +71,12 @@ st.markdown(
     rf"""**Lin et al. (2023, *Understanding Parameter Sharing in Transformers*) claim** that cross-layer sharing
 helps mostly through **better convergence**, not through added model complexity. Their setting is sharing used
 to make a model *deeper at a fixed parameter budget* — the shared model runs more layers, so more FLOPs per
-token — and in their experiments tuning an unshared model's convergence-related settings (learning rate, warm-up)
-recovered most of the gap. That is not ALBERT's setting: at a *fixed shape*, ALBERT's Table 4 reports all-shared
-{verdicts.table_4_drop(768):.1f} Avg points below not-shared at E=768 and {verdicts.table_4_drop(128):.1f} below
-at E=128. A block shared by $L$ layers takes part $L$ times in every forward pass, so its gradient is a **sum of
-$L$ terms**, $\frac{{\partial \ell}}{{\partial W}} = \sum_{{l=1}}^{{L}} \frac{{\partial \ell}}{{\partial W^{{(l)}}}}$,
+token — and, guided by that finding, tuning an unshared model's convergence-related training hyperparameters gave it
+competitive results (here the sweep tunes learning rate and warm-up). That is not ALBERT's setting: at a *fixed
+shape*, ALBERT's Table 4 reports all-shared {verdicts.table_4_drop(768):.1f} Avg points below not-shared at E=768
+and {verdicts.table_4_drop(128):.1f} below at E=128. A block shared by $L$ layers takes part $L$ times in every
+forward pass, so its gradient is a **sum of $L$ terms**,
+$\frac{{\partial \ell}}{{\partial W}} = \sum_{{l=1}}^{{L}} \frac{{\partial \ell}}{{\partial W^{{(l)}}}}$,
 on another scale than any single layer's."""
 )
 headline = st.container()  # "what these runs show": filled at the end, once this rerun's runs are done
@@ -261,7 +262,7 @@ with friendly_errors("the live settings"):
     planned = settings_from_widgets()
     arms = planned.arms(V)
     sweep_n = sum(a.sweep for a in arms)
-    st.caption(f"▶ Train fits {len(arms)} model{'s' if len(arms) > 1 else ''} × {len(planned.seeds)} seed"
+    st.caption(f"▶ Train trains {len(arms)} model{'s' if len(arms) > 1 else ''} × {len(planned.seeds)} seed"
                f"{'s' if len(planned.seeds) > 1 else ''} = {len(arms) * len(planned.seeds)} runs of "
                f"{planned.steps} steps (batch {planned.batch_size})"
                + (f"; the sweep is {sweep_n} of the models, so tuning alone costs {(sweep_n - 1) * len(planned.seeds)}"
