@@ -8,9 +8,11 @@ Convergence page everything it shows, without Streamlit:
 - zoo logs → loss curves and per-component gradient norms (`zoo_entries`, `loss_curve`, `grad_series`);
 - `per_use_gradients`: the L per-layer contributions that add up to a shared block's gradient,
   computed by giving every layer its own copy of the block's weights (`torch.func.functional_call`);
-- `LiveRun`: several tiny character-level models trained *now*, one step each in turn, so a stop
-  leaves curves of equal length;
+- `zoo_seed_losses`: each cell's final held-out loss per training seed (the zoo's extra seeds when present);
 - `step_time_ratios`: measured step time per sharing mode next to parameter counts (for `make bench`).
+
+The live experiments (models trained on the page) live in `albertviz.live`; the sentences that judge
+their numbers in `albertviz.verdicts`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,21 +39,59 @@ SHARING_LABELS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN"
 
 # ---------------------------------------------------------------- the zoo's training logs
 
-def zoo_entries(embedding: str | None = None) -> dict[str, dict]:
-    """Manifest entries (training log included) keyed by cell name, read fresh from disk.
+def read_manifest() -> dict:
+    """The zoo's manifest read fresh from disk ({} when missing or half-written).
 
     The zoo lands cell by cell while the app may already be running, so this does not use the
-    zoo's cached manifest; a missing or half-written manifest simply gives fewer (or no) entries.
+    zoo's cached manifest.
     """
     from .zoo import MANIFEST_NAME, ZOO_DIR
 
-    path = ZOO_DIR / MANIFEST_NAME
     try:
-        models = json.loads(path.read_text())["models"]
-    except (OSError, ValueError, KeyError):
+        manifest = json.loads((ZOO_DIR / MANIFEST_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def zoo_entries(embedding: str | None = None) -> dict[str, dict]:
+    """Manifest entries (training log included) keyed by cell name; fewer (or none) while the zoo lands."""
+    models = read_manifest().get("models")
+    if not isinstance(models, dict):
         return {}
     return {name: e for name, e in models.items()
             if isinstance(e, dict) and e.get("log") and (embedding is None or e.get("embedding") == embedding)}
+
+
+def final_held_out_loss(entry: dict) -> float | None:
+    """A training run's last held-out loss: the entry's own, else the last logged one (None if neither)."""
+    if isinstance(entry.get("held_out_loss"), int | float):
+        return float(entry["held_out_loss"])
+    logged = [r["held_out_loss"] for r in entry.get("log") or [] if isinstance(r, dict) and "held_out_loss" in r]
+    return float(logged[-1]) if logged else None
+
+
+def zoo_seed_losses(manifest: dict, embedding: str) -> dict[str, dict[int, float]]:
+    """Per sharing mode of one embedding: {training seed: final held-out loss}.
+
+    Seed 0 is the cell the pages show (`manifest["models"]`); further seeds, where the zoo has them, are
+    `manifest["seeds"][cell]["1"]`, … with the same fields. Missing seeds, cells or fields are skipped.
+    """
+    out: dict[str, dict[int, float]] = {}
+    models = manifest.get("models") if isinstance(manifest.get("models"), dict) else {}
+    seeds = manifest.get("seeds") if isinstance(manifest.get("seeds"), dict) else {}
+    for mode in SHARING_MODES:
+        cell = f"{mode}-{embedding}"
+        runs: dict[int, dict] = {}
+        if isinstance(models.get(cell), dict):
+            runs[int(models[cell].get("seed", models[cell].get("train_config", {}).get("seed", 0)))] = models[cell]
+        for seed, entry in (seeds.get(cell) or {}).items():
+            if isinstance(entry, dict) and str(seed).isdigit():
+                runs[int(seed)] = entry
+        losses = {s: v for s, e in sorted(runs.items()) if (v := final_held_out_loss(e)) is not None}
+        if losses:
+            out[mode] = losses
+    return out
 
 
 @dataclass
@@ -110,12 +149,16 @@ def shared_vs_unshared(entries: dict[str, dict], kind: str) -> dict[str, tuple[l
     for entry in entries.values():
         uses = block_uses(ModelConfig.from_dict(entry["config"]))
         mode = SHARING_LABELS.get(entry["sharing"], entry["sharing"])
+        n_shared = sum(1 for c, n in uses.items() if c.startswith(kind + ".") and n > 1)
         for comp, (steps, values) in grad_series(entry).items():
             if not comp.startswith(kind + "."):
                 continue
             n = uses.get(comp, 1)
-            block = int(comp.split(".")[1])
-            name = f"{mode}: {kind} block (used {n}×)" if n > 1 else f"{mode}: {kind} layer {block + 1}"
+            number = int(comp.split(".")[1]) + 1  # blocks and layers are numbered from 1 on every page
+            if n > 1:
+                name = f"{mode}: {kind} block{f' {number}' if n_shared > 1 else ''} (used {n}×)"
+            else:
+                name = f"{mode}: {kind} layer {number}"
             out[name] = (steps, values)
     return out
 
@@ -145,7 +188,7 @@ class UseGradients:
     """One unique block: each layer-use's gradient contribution and the real gradient they add up to."""
 
     kind: str  # 'attention' or 'ffn'
-    block: int
+    block: int  # 0-based id, as in the layer plan
     layers: list[int]  # 0-based layers that run this block
     use_norms: list[float]  # ‖∂loss/∂(this use's copy)‖ per layer
     sum_norm: float  # ‖Σ contributions‖
@@ -156,7 +199,8 @@ class UseGradients:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} block {self.block}"
+        """Numbered from 1, as layers are ('attention block 1' is used by layers 1..L when all-shared)."""
+        return f"{self.kind} block {self.block + 1}"
 
 
 def _flat(grads: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -251,41 +295,12 @@ def mlm_batch(data: Data, vocab_size: int, n: int = 16, seed: int = 0) -> tuple[
     return mask_tokens(data.chunks[idx], data.special, data.mask_id, vocab_size, gen)
 
 
-# ---------------------------------------------------------------- live experiment
+# ---------------------------------------------------------------- fresh models
 
-LIVE_SHAPE = dict(hidden_size=64, num_layers=4, num_heads=2, intermediate_size=256, max_position_embeddings=16,
-                  pooler=False)
-
-
-def live_data() -> Data:
-    """Shakespeare as 16-symbol character chunks ([CLS] + 14 characters + [SEP]), the zoo's held-out split.
-
-    Characters, not word pieces: a live run must show more than the frequency plateau within a minute
-    (see `corpus.char_chunks`). Short windows make a neighbour's share of uniform attention large, so
-    the models discover context sooner.
-    """
-    from .corpus import CHAR_SPECIALS, char_chunks, split
-
-    chunks, symbols = char_chunks(int(LIVE_SHAPE["max_position_embeddings"]))
-    train_idx, held_idx = split(chunks)
-    special = torch.zeros(len(symbols), dtype=torch.bool)
-    special[: len(CHAR_SPECIALS)] = True
-    return Data(torch.from_numpy(chunks).long(), train_idx, held_idx, special, symbols.index("[MASK]"))
-
-
-def frequency_only_loss(data: Data) -> float:
-    """Held-out cross-entropy of the best guess that ignores context: the training text's symbol frequencies.
-
-    The plateau a live model sits on before it starts reading its neighbours (≈ 3.2 nats for characters).
-    """
-    train = data.chunks[data.train_idx][:, 1:-1].reshape(-1)
-    p = torch.bincount(train, minlength=len(data.special)).double() / train.numel()
-    return float(-p[data.chunks[data.held_idx][:, 1:-1].reshape(-1)].log().mean())
-
-
-def live_config(sharing: str, vocab_size: int) -> ModelConfig:
-    """The live experiment's tiny shape: L4 H64 A2 F256 over a character vocabulary."""
-    return ModelConfig(sharing=sharing, vocab_size=vocab_size, **LIVE_SHAPE)
+def train_config(**kw: object) -> TrainConfig:
+    """A TrainConfig for the live runs and step timing: MLM on full-length chunks from the first step (the zoo's
+    short-window warm-up is a recipe for 2,000-step runs, not for a minute-long demo)."""
+    return TrainConfig(**kw, short_steps=0)  # type: ignore[arg-type]
 
 
 def fresh_model(sharing: str, seed: int = 0) -> tuple[Encoder, MLMHead]:
@@ -293,151 +308,6 @@ def fresh_model(sharing: str, seed: int = 0) -> tuple[Encoder, MLMHead]:
     torch.manual_seed(seed)
     lm = MaskedLM(zoo_config(sharing, "full"))
     return lm.encoder, lm.head
-
-
-@dataclass(frozen=True)
-class LiveSettings:
-    """Everything that decides a live run; equal settings give equal curves (fixed seed)."""
-
-    modes: tuple[str, ...] = ("none", "all")
-    steps: int = 1000
-    lr: float = 2e-3
-    warmup: int = 30
-    batch_size: int = 64
-    seed: int = 0
-    eval_every: int = 50
-
-    @property
-    def seq_len(self) -> int:
-        return int(LIVE_SHAPE["max_position_embeddings"])
-
-    def train_config(self) -> TrainConfig:
-        # MLM alone (no teacher), fused attention; grad norms every 10 steps, our own held-out evals.
-        return TrainConfig(steps=self.steps, batch_size=self.batch_size, seq_len=self.seq_len, lr=self.lr,
-                           warmup=min(self.warmup, self.steps), short_steps=0, seed=self.seed,
-                           log_every=10, eval_every=10 ** 9, eval_chunks=256, checkpoint_every=10 ** 9)
-
-
-@dataclass
-class LiveCurves:
-    """What one model of a live run recorded: per-step loss and time, periodic held-out loss."""
-
-    params: int
-    steps: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    step_time: list[float] = field(default_factory=list)
-    held_steps: list[int] = field(default_factory=list)
-    held_loss: list[float] = field(default_factory=list)
-    held_accuracy: list[float] = field(default_factory=list)
-
-    def as_loss_curve(self) -> LossCurve:
-        return LossCurve(self.steps, self.loss, self.held_steps, self.held_loss)
-
-
-class LiveRun:
-    """Tiny models (one per sharing mode) trained side by side, one step each per round.
-
-    Every model starts from the same seed and sees the same batches, so the curves differ only
-    through sharing. Stepping the models in turn means a stop (or a Streamlit rerun) at any
-    point leaves every curve at the same step count.
-    """
-
-    def __init__(self, settings: LiveSettings, data: Data) -> None:
-        if not settings.modes:
-            raise ValueError("Choose at least one sharing mode to train.")
-        unknown = [m for m in settings.modes if m not in SHARING_MODES]
-        if unknown:
-            raise ValueError(f"Unknown sharing mode(s) {unknown}; choose from {', '.join(SHARING_MODES)}.")
-        if data.chunks.shape[1] != settings.seq_len:
-            raise ValueError(f"The data has chunks of {data.chunks.shape[1]} tokens; the live run needs "
-                             f"{settings.seq_len}.")
-        self.settings = settings
-        self.trainers: dict[str, Trainer] = {}
-        self.curves: dict[str, LiveCurves] = {}
-        for mode in settings.modes:
-            cfg = live_config(mode, len(data.special))
-            torch.manual_seed(settings.seed)
-            model = MaskedLM(cfg)
-            self.trainers[mode] = Trainer(model, data, settings.train_config())
-            self.curves[mode] = LiveCurves(params=sum(p.numel() for p in model.parameters()))
-        self.rounds = 0
-        self.stopped = False
-        self.wall = 0.0
-        self._grad_logs: dict[str, list[dict]] = {}
-        self._evaluate()  # step 0: every model starts from the same loss
-
-    @property
-    def done(self) -> bool:
-        return self.rounds >= self.settings.steps
-
-    def _evaluate(self) -> None:
-        for mode, tr in self.trainers.items():
-            scores, c = tr.evaluate(), self.curves[mode]
-            c.held_steps.append(self.rounds)
-            c.held_loss.append(scores["held_out_loss"])
-            c.held_accuracy.append(scores["held_out_accuracy"])
-
-    def round(self) -> None:
-        """One training step for every model, then a held-out evaluation when one is due."""
-        t0 = time.perf_counter()
-        for mode, tr in self.trainers.items():
-            rec = tr.step()
-            c = self.curves[mode]
-            c.steps.append(rec["step"])
-            c.loss.append(rec["loss"])
-            c.step_time.append(rec["step_time"])
-        self.rounds += 1
-        if self.rounds % self.settings.eval_every == 0 or self.done:
-            self._evaluate()
-        self.wall += time.perf_counter() - t0
-
-    def run(self, on_round: Callable[[LiveRun], None] | None = None,
-            should_stop: Callable[[], bool] | None = None) -> None:
-        """Train until done or until `should_stop()` says so (checked before every round)."""
-        if not self.trainers:
-            raise RuntimeError("This run was released; start a new one to train further.")
-        while not self.done:
-            if should_stop is not None and should_stop():
-                self.stopped = True
-                break
-            self.round()
-            if on_round is not None:
-                on_round(self)
-
-    def grad_logs(self) -> dict[str, list[dict]]:
-        """The trainers' own logs (every 10 steps, with per-component gradient norms)."""
-        if not self.trainers:
-            return self._grad_logs
-        return {mode: tr.log for mode, tr in self.trainers.items()}
-
-    def release(self) -> None:
-        """Drop the models and optimizers once a run is over (a classroom server holds many runs); curves stay."""
-        self._grad_logs = self.grad_logs()
-        self.trainers = {}
-
-    def summary(self) -> list[dict]:
-        """One row per model: parameters, median step time (ms), last losses, held-out accuracy."""
-        rows = []
-        for mode, c in self.curves.items():
-            tail = c.loss[-10:]
-            rows.append({"sharing": mode, "params": c.params, "steps": len(c.steps),
-                         "step_ms": 1000 * statistics.median(c.step_time) if c.step_time else float("nan"),
-                         "train_loss_last10": float(np.mean(tail)) if tail else float("nan"),
-                         "held_out_loss": c.held_loss[-1] if c.held_loss else float("nan"),
-                         "held_out_accuracy": c.held_accuracy[-1] if c.held_accuracy else float("nan")})
-        return rows
-
-
-def runs_table(runs: Iterable[LiveRun]) -> list[dict]:
-    """One row per run: its settings and each model's final held-out loss, to set gaps against seed spread."""
-    rows = []
-    for run in runs:
-        s = run.settings
-        row = {"seed": s.seed, "lr": s.lr, "warm-up": s.warmup, "steps": run.rounds}
-        row |= {f"{SHARING_LABELS.get(m, m)}: held-out loss": round(c.held_loss[-1], 3)
-                for m, c in run.curves.items() if c.held_loss}
-        rows.append(row)
-    return rows
 
 
 # ---------------------------------------------------------------- parameters are not FLOPs
@@ -463,8 +333,8 @@ def step_time_ratios(modes: Iterable[str] = SHARING_MODES, embedding: str = "ful
     """
     modes = list(modes)
     data = data if data is not None else synthetic_data(zoo_config("none", embedding).vocab_size, seq_len)
-    cfg = TrainConfig(steps=steps + warmup_steps, batch_size=batch_size, seq_len=seq_len, warmup=1,
-                      short_steps=0, log_every=10 ** 9, eval_every=10 ** 9, eval_chunks=8)
+    cfg = train_config(steps=steps + warmup_steps, batch_size=batch_size, seq_len=seq_len, warmup=1,
+                       log_every=10 ** 9, eval_every=10 ** 9, eval_chunks=8)
     trainers, times = {}, {m: [] for m in modes}
     for m in modes:
         torch.manual_seed(0)
@@ -488,5 +358,6 @@ def step_time_ratios(modes: Iterable[str] = SHARING_MODES, embedding: str = "ful
 
 
 def step_time_rows(ratios: dict[str, dict]) -> list[dict]:
-    """`step_time_ratios` output as the rows the step-time chart takes: sharing, params, step_ms."""
-    return [{"sharing": m, "params": r["params"], "step_ms": 1000 * r["median_step_s"]} for m, r in ratios.items()]
+    """`step_time_ratios` output as the rows the step-time chart takes: arm (the sharing mode), params, step_ms."""
+    return [{"arm": m, "model": SHARING_LABELS.get(m, m), "params": r["params"], "step_ms": 1000 * r["median_step_s"],
+             "flops_per_token": r["flops_per_token"]} for m, r in ratios.items()]

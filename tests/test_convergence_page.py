@@ -1,8 +1,9 @@
-"""The Convergence page: zoo training logs, a shared gradient taken apart, and a live run that can be stopped.
+"""The Convergence page: zoo training logs, a shared gradient taken apart, live experiments that can be stopped,
+and the computed verdicts.
 
 Zoo cells land one by one, so the zoo sections run against a small *fake zoo*: untrained cells (3 layers,
-H32) with hand-written training logs, loaded through the real zoo code. The live run is real: tiny models,
-a few steps on Shakespeare.
+H32) with hand-written training logs (and, where a test adds them, extra seeds), loaded through the real zoo
+code. The live runs are real: tiny models, a few steps on Shakespeare.
 """
 
 import json
@@ -15,9 +16,9 @@ from conftest import page_file
 from fake_zoo import clear_caches, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
-from albertviz import count_parameters, zoo
+from albertviz import count_parameters, verdicts, zoo
 from albertviz.config import SHARING_MODES
-from albertviz.convergence import LiveSettings, frequency_only_loss, live_data
+from albertviz.live import LiveSettings, frequency_only_loss, live_data
 from albertviz.train import zoo_config
 
 CELLS = ["none-full", "all-full"]
@@ -60,6 +61,27 @@ def new_page() -> AppTest:
     return at
 
 
+def text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def table(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def with_seeds(root, losses: dict[str, dict[int, float]]) -> None:
+    """Give the fake zoo's cells these final held-out losses: seed 0 in `models`, others in `seeds` (zoo v2)."""
+    path = root / zoo.MANIFEST_NAME
+    manifest = json.loads(path.read_text())
+    for cell, by_seed in losses.items():
+        manifest["models"][cell]["held_out_loss"] = by_seed[0]
+        for seed, loss in by_seed.items():
+            if seed:
+                manifest.setdefault("seeds", {}).setdefault(cell, {})[str(seed)] = {"held_out_loss": loss, "log": []}
+    path.write_text(json.dumps(manifest))
+    clear_caches()
+
+
 def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
     at = new_page()
     figs = charts(at)
@@ -69,7 +91,11 @@ def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
     grads = {t["name"] for t in figs["convergence_zoo_grads"]["data"]}
     assert "all-shared: attention block (used 3×)" in grads
     assert {f"not shared: attention layer {i}" for i in (1, 2, 3)} <= grads
-    assert "3.0× a not-shared layer" in " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    assert "3.0× a not-shared layer" in captions
+    assert "AdamW" in captions and "moves all 3 of its uses at once" in captions  # uses counted from the plan
+    assert "distil" not in captions.lower() and "distil" not in text(at).lower()
+    assert at.selectbox(key="convergence_peruse_block").options == ["attention block 1", "ffn block 1"]
 
     # the per-use view splits the real gradient of the fake all-shared cell into its 3 uses
     bars = figs["convergence_peruse_chart"]["data"][0]
@@ -103,14 +129,86 @@ def test_page_without_a_zoo_still_works(fake_zoo, monkeypatch, tmp_path):
     clear_caches()
 
 
+def test_the_zoo_verdict_follows_the_seeds_in_the_manifest(tmp_path):
+    """One seed: not evidence; three seeds that agree: a gap; three that scatter: no separation."""
+    write_fake_zoo(tmp_path, CELLS, entry=log_entry)
+    with zoo_at(tmp_path):
+        with_seeds(tmp_path, {"none-full": {0: 5.0}, "all-full": {0: 5.4}})
+        one = text(new_page())
+        assert "All-shared ended 0.40 nats higher than not shared with one seed (seed 0) — one seed: not " \
+               "evidence" in one and "one seed per cell" in one
+        with_seeds(tmp_path, {"none-full": {0: 5.0, 1: 5.1, 2: 4.9}, "all-full": {0: 5.4, 1: 5.45, 2: 5.35}})
+        agree = text(new_page())
+        assert "All-shared ended 0.40 ± 0.05 nats higher than not shared over 3 seeds" in agree
+        assert "so in these runs all-shared ends higher than not shared" in agree
+        with_seeds(tmp_path, {"none-full": {0: 5.0, 1: 5.6, 2: 4.9}, "all-full": {0: 5.4, 1: 5.1, 2: 5.35}})
+        scatter = text(new_page())
+        assert "over 3 seeds: smaller than the spread between seeds, so these runs do not separate" in scatter
+    clear_caches()
+
+
+def test_the_headline_attributes_the_claim_and_computes_the_rest(fake_zoo):
+    at = new_page()
+    page = text(at)
+    assert "Lin et al. (2023, *Understanding Parameter Sharing in Transformers*) claim**" in page
+    assert "sharing helps mainly through better convergence" not in page
+    assert f"{verdicts.table_4_drop(768):.1f} Avg points below not-shared at E=768" in page.replace("\n", " ")
+    assert "*Live, equal parameters (Lin et al.'s comparison):* not run yet" in page
+    vocab = f"{zoo_config('none', 'full').vocab_size:,} word pieces"
+    assert vocab in page and ("30,522" not in page or vocab.startswith("30,522"))
+
+
 def test_live_widgets_start_at_the_settings_make_bench_times(fake_zoo):
     at = new_page()
-    defaults = LiveSettings()
+    defaults = LiveSettings.default("same_shape")
+    assert at.radio(key="convergence_experiment").value == "same_shape"
     assert at.multiselect(key="convergence_live_modes").value == list(defaults.modes)
     assert at.select_slider(key="convergence_lr").value == defaults.lr
     assert at.number_input(key="convergence_warmup").value == defaults.warmup
     assert at.number_input(key="convergence_steps").value == defaults.steps
     assert at.number_input(key="convergence_seed").value == defaults.seed
+    assert at.number_input(key="convergence_seeds").value == len(defaults.seeds)
+    assert at.selectbox(key="convergence_strategy").value == defaults.share_strategy
+    assert at.number_input(key="convergence_groups").value == defaults.num_groups
+    at.radio(key="convergence_experiment").set_value("equal_params").run()
+    lin = LiveSettings.default("equal_params")
+    assert at.number_input(key="convergence_lin_layers").value == lin.layers
+    assert at.selectbox(key="convergence_lin_strategy").value == lin.share_strategy
+    assert at.number_input(key="convergence_lin_steps").value == lin.steps
+    assert at.number_input(key="convergence_lin_seeds").value == len(lin.seeds)
+    assert at.multiselect(key="convergence_lin_lr_factors").value == list(lin.lr_factors)
+    assert at.multiselect(key="convergence_lin_sweep_warmups").value == [lin.warmup]
+    assert at.checkbox(key="convergence_lin_deep").value is lin.flops_reference
+
+
+def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
+    """Tiny settings: one row per arm whose mean ± s.d. are the seeds' own numbers, and a computed verdict."""
+    at = new_page()
+    at.radio(key="convergence_experiment").set_value("equal_params").run()
+    at.number_input(key="convergence_lin_steps").set_value(3)
+    at.number_input(key="convergence_lin_seeds").set_value(2)
+    at.button(key="convergence_train").click().run()
+    assert not at.exception, at.exception
+    run = at.session_state["convergence_run"]
+    assert run.done and run.experiment == "equal_params" and run.settings.seeds == (0, 1)
+    rows = table(at, "FLOPs / token")
+    losses = run.losses()
+    assert list(rows["model"]) == [run.labels()[k] for k in ("unshared", "shared", "tuned")]
+    for row, arm in zip(rows.to_dict("records"), ("unshared", "shared", "tuned"), strict=True):
+        finals = list(losses[arm].values())
+        assert row["held-out loss"] == pytest.approx(sum(finals) / 2)
+        assert row["± s.d. over seeds"] == pytest.approx(abs(finals[0] - finals[1]) / 2 ** 0.5)
+        assert row["seeds"] == 2 and row["steps"] == 3
+    assert rows["parameters"].nunique() == 1  # equal parameters by construction …
+    assert list(rows["FLOPs / token"])[1] == 2 * list(rows["FLOPs / token"])[0]  # … and twice the FLOPs
+    sweep = table(at, "validation loss (picks)")
+    assert len(sweep) == 3 and sweep["tuned arm"].sum() == 1
+    seeds_chart = {t["name"]: t for t in charts(at)["convergence_live_seeds"]["data"] if t["type"] == "scatter"}
+    assert seeds_chart[run.labels()["shared"]]["y"] == pytest.approx(list(losses["shared"].values()))
+    expected = verdicts.lin_verdict(losses, run.short_labels(), 2.0, 3, run.tuned_key() == "unshared", 3,
+                                    frequency_only_loss(live_data()))
+    assert "**What this run shows:** " + " ".join(expected) in text(at)
+    assert "*Live, equal parameters (Lin et al.'s comparison):* " + " ".join(expected) in text(at)
 
 
 def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
@@ -120,16 +218,17 @@ def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     at.button(key="convergence_train").click().run()
     assert not at.exception, at.exception
     run = at.session_state["convergence_run"]
-    assert run.done and run.rounds == 4 and set(run.curves) == {"none", "all"}
+    assert run.done and run.rounds == 4 and set(run.curves) == {("none", 0), ("all", 0)}
     live = {t["name"]: t for t in charts(at)["convergence_live_final"]["data"]}
-    assert live["all-shared · train"]["y"] == pytest.approx(run.curves["all"].loss)
+    assert live["all-shared · train"]["y"] == pytest.approx(run.curves[("all", 0)].loss)
     assert len(live["not shared · train"]["x"]) == 4
     plateau = charts(at)["convergence_live_final"]["layout"]["shapes"][0]
     assert plateau["y0"] == pytest.approx(frequency_only_loss(live_data()))  # the dashed frequency-only line
-    table = at.dataframe[0].value
-    assert list(table["model"]) == ["not shared", "all-shared"] and (table["steps"] == 4).all()
-    assert list(table["held-out loss"]) == pytest.approx([run.curves[m].held_loss[-1] for m in ("none", "all")])
+    summary = table(at, "held-out loss")
+    assert list(summary["model"]) == ["not shared", "all-shared"] and (summary["steps"] == 4).all()
+    assert list(summary["held-out loss"]) == pytest.approx([run.curves[(m, 0)].held_loss[-1] for m in ("none", "all")])
     assert "convergence_steptime_live" in charts(at)
+    assert "with one seed (seed 0) — one seed: not evidence" in text(at)
 
     at.run()  # an ordinary rerun shows the same run: nothing retrains
     assert at.session_state["convergence_run"] is run and run.rounds == 4
@@ -148,12 +247,17 @@ def test_runs_with_other_seeds_are_listed_side_by_side(fake_zoo):
         assert not at.exception, at.exception
         runs.append(at.session_state["convergence_run"])
     assert runs[0].settings.seed == 0 and runs[1].settings.seed == 1
-    table = next(d.value for d in at.dataframe if "seed" in d.value.columns)
-    assert list(table["seed"]) == [0, 1] and (table["steps"] == 3).all()
-    for row, run in zip(table.to_dict("records"), runs, strict=True):
-        assert row["all-shared: held-out loss"] == pytest.approx(run.curves["all"].held_loss[-1], abs=1e-3)
-        assert row["not shared: held-out loss"] == pytest.approx(run.curves["none"].held_loss[-1], abs=1e-3)
-    assert runs[0].curves["all"].held_loss[-1] != runs[1].curves["all"].held_loss[-1], "the seed matters"
+    finished = table(at, "seed")
+    assert list(finished["seed"]) == [0, 1] and (finished["steps"] == 3).all()
+    for row, run in zip(finished.to_dict("records"), runs, strict=True):
+        seed = run.settings.seed
+        assert row["all-shared: held-out loss"] == pytest.approx(run.curves[("all", seed)].held_loss[-1], abs=1e-3)
+        assert row["not shared: held-out loss"] == pytest.approx(run.curves[("none", seed)].held_loss[-1], abs=1e-3)
+    assert runs[0].curves[("all", 0)].held_loss[-1] != runs[1].curves[("all", 1)].held_loss[-1], "the seed matters"
+    # the verdict pools the two runs: they differ only in their seed
+    gap = verdicts.gap("all-shared", {r.settings.seed: r.losses()["all"][r.settings.seed] for r in runs},
+                       "not shared", {r.settings.seed: r.losses()["none"][r.settings.seed] for r in runs})
+    assert gap.n == 2 and "**What this run shows:** " + gap.sentence() in text(at)
 
 
 def stop_when(at: AppTest, rounds: int) -> threading.Thread:

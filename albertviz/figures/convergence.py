@@ -1,4 +1,4 @@
-"""Figures for the Convergence page: loss curves, gradient norms, per-use contributions, step times.
+"""Figures for the Convergence page: loss curves, gradient norms, per-use contributions, seeds, step times.
 
 Pure builders: curves, arrays and dicts in, `go.Figure` out. Colours follow the sharing mode so
 the same mode looks the same in every chart of the page.
@@ -14,7 +14,9 @@ from plotly.subplots import make_subplots
 
 from ..convergence import SHARING_LABELS, LossCurve, UseGradients
 
-MODE_COLORS = {"none": "#1f77b4", "all": "#d62728", "ffn": "#2ca02c", "attention": "#9467bd"}
+MODE_COLORS = {"none": "#1f77b4", "all": "#d62728", "ffn": "#2ca02c", "attention": "#9467bd",
+               # the equal-parameter experiment's arms: unshared as not-shared, shared as all-shared
+               "unshared": "#1f77b4", "shared": "#d62728", "tuned": "#17becf", "deep": "#8c564b"}
 PALETTE = qualitative.Plotly
 
 
@@ -24,16 +26,19 @@ def mode_color(mode: str, index: int = 0) -> str:
 
 def loss_curves_figure(curves: Mapping[str, LossCurve], title: str, show_held_out: bool = True,
                        height: int = 380, per_step: bool = False,
-                       reference: tuple[str, float] | None = None) -> go.Figure:
-    """Training loss (lines) and held-out loss (dotted, markers) per sharing mode; keys are modes.
+                       reference: tuple[str, float] | None = None,
+                       names: Mapping[str, str] | None = None) -> go.Figure:
+    """Training loss (lines) and held-out loss (dotted, markers) per sharing mode or arm; keys pick colours.
 
     `per_step`: the training loss was logged at every step (one small batch each), so it is noisy;
     it is drawn faint and the held-out loss, measured on a fixed set, carries the comparison.
     `reference`: (label, loss) drawn as a grey dashed line, e.g. what frequencies alone achieve.
+    `names`: legend names by key (default: the sharing mode's label).
     """
     fig = go.Figure()
     for i, (mode, c) in enumerate(curves.items()):
-        color, name = mode_color(mode, i), SHARING_LABELS.get(mode, mode)
+        color = mode_color(mode, i)
+        name = (names or {}).get(mode, SHARING_LABELS.get(mode, mode))
         fig.add_trace(go.Scatter(x=c.steps, y=c.loss, mode="lines", name=f"{name} · train",
                                  line=dict(color=color, width=1 if per_step else 2), legendgroup=mode,
                                  opacity=0.35 if per_step else 1.0,
@@ -87,16 +92,49 @@ def per_use_figure(result: UseGradients, height: int = 360) -> go.Figure:
     return fig
 
 
-def step_time_figure(rows: Sequence[Mapping], title: str, height: int = 360) -> go.Figure:
-    """Side by side: parameters and measured step time per sharing mode, both relative to not-shared.
+def final_loss_figure(losses: Mapping[str, Mapping[int, float]], names: Mapping[str, str], title: str,
+                      reference: tuple[str, float] | None = None, height: int = 340) -> go.Figure:
+    """Each arm's final held-out loss: one dot per seed, and the mean ± s.d. over seeds as a bar with whiskers.
 
-    Each row: {"sharing", "params", "step_ms"}; the first row with sharing 'none' is the baseline.
+    The picture of a verdict: a gap counts only when the bars' difference outlasts the spread of the dots.
     """
-    base = next((r for r in rows if r["sharing"] == "none"), rows[0])
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("parameters (relative to not shared)",
-                                                        "measured step time (relative to not shared)"))
-    names = [SHARING_LABELS.get(r["sharing"], r["sharing"]) for r in rows]
-    colors = [mode_color(r["sharing"], i) for i, r in enumerate(rows)]
+    fig = go.Figure()
+    for i, (key, by_seed) in enumerate(losses.items()):
+        vals = list(by_seed.values())
+        mean = sum(vals) / len(vals)
+        sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5 if len(vals) > 1 else 0.0
+        name, color = names.get(key, key), mode_color(key, i)
+        fig.add_trace(go.Bar(x=[name], y=[mean], marker_color=color, opacity=0.45, name=name, showlegend=False,
+                             error_y=dict(type="data", array=[sd], visible=len(vals) > 1),
+                             hovertemplate=f"{name}<br>mean %{{y:.3f}} ± {sd:.3f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[name] * len(vals), y=vals, mode="markers", showlegend=False,
+                                 marker=dict(color=color, size=9, line=dict(color="black", width=1)),
+                                 text=[f"seed {s}" for s in by_seed], name=name,
+                                 hovertemplate="%{text}: %{y:.3f}<extra></extra>"))
+    all_vals = [v for by_seed in losses.values() for v in by_seed.values()]
+    lo, hi = min(all_vals), max(all_vals)
+    if reference is not None:
+        fig.add_hline(y=reference[1], line=dict(color="grey", dash="dash", width=1.5),
+                      annotation_text=f"{reference[0]} ({reference[1]:.2f})", annotation_position="top right")
+        hi = max(hi, reference[1])
+    pad = max(0.02, (hi - lo) * 0.25)
+    fig.update_layout(title=title, height=height, margin=dict(t=50, b=40, l=60, r=20),
+                      yaxis_title="final held-out loss (nats)", yaxis_range=[lo - pad, hi + pad])
+    return fig
+
+
+def step_time_figure(rows: Sequence[Mapping], title: str, height: int = 360) -> go.Figure:
+    """Side by side: parameters and measured step time per model, both relative to the baseline model.
+
+    Each row: {"arm", "params", "step_ms"} and optionally "model" (its label); the baseline is the first
+    row whose arm is 'none' or 'unshared', else the first row.
+    """
+    base = next((r for r in rows if r["arm"] in ("none", "unshared")), rows[0])
+    names = [r.get("model", SHARING_LABELS.get(r["arm"], r["arm"])) for r in rows]
+    base_name = names[rows.index(base)]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"parameters (relative to {base_name})",
+                                                        f"measured step time (relative to {base_name})"))
+    colors = [mode_color(r["arm"], i) for i, r in enumerate(rows)]
     p_rel = [r["params"] / base["params"] for r in rows]
     t_rel = [r["step_ms"] / base["step_ms"] for r in rows]
     fig.add_trace(go.Bar(x=names, y=p_rel, marker_color=colors, showlegend=False,
@@ -106,7 +144,7 @@ def step_time_figure(rows: Sequence[Mapping], title: str, height: int = 360) -> 
                          text=[f"{r['step_ms']:.0f} ms" for r in rows], textposition="outside",
                          hovertemplate="%{x}<br>%{y:.2f}× the step time<extra></extra>"), 1, 2)
     top = max(p_rel + t_rel) * 1.2
-    fig.update_yaxes(range=[0, top], title_text="× not shared", row=1, col=1)
+    fig.update_yaxes(range=[0, top], title_text=f"× {base_name}", row=1, col=1)
     fig.update_yaxes(range=[0, top], row=1, col=2)
     fig.update_layout(title=title, height=height, margin=dict(t=80, b=40, l=60, r=20))
     return fig
