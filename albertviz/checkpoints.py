@@ -220,7 +220,7 @@ def inspect_folder(folder: Path, key: str, name: str, source: str, max_mb: float
     base = dict(key=key, name=name, path=folder, source=source)
     try:
         if not folder.is_dir():
-            raise CheckpointError(f"{folder} is not a folder (any more).")
+            raise CheckpointError(f"{folder} does not exist or is not a folder.", short="folder missing")
         config = _read_config(folder)
         model_type = config.get("model_type")
         base.update(model_type=model_type if isinstance(model_type, str) else None, shape=_shape(config))
