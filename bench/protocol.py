@@ -135,7 +135,8 @@ class Session:
         self.ws = await asyncio.wait_for(websockets.connect(
             ws_url, subprotocols=["streamlit"], origin=self.url, additional_headers=headers, max_size=None,
             ping_interval=None, compression=None), self.timeout)
-        self.replica = self.ws.response.headers.get("X-Albertviz-Replica", "")
+        # nginx lists every upstream it tried ("dead:8601, alive:8602"): the last one answered
+        self.replica = self.ws.response.headers.get("X-Albertviz-Replica", "").split(",")[-1].strip()
         self.closed = self.closed_at = None
         self._reader = asyncio.create_task(self._read())
         return self
