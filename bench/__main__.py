@@ -11,7 +11,12 @@ from pathlib import Path
 from .timing import machine
 
 MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.convergence", "bench.pages"]
-ON_REQUEST = ["bench.load"]  # `make load` (python -m bench load): 60 s of 20 browsers, only when named
+# Only when named: `make load` (python -m bench load: simulated students on the websocket protocol), the old
+# 20-browser classroom (load_browser), the post-run GC soak (gc_soak: minutes of students, GC off vs on) and
+# the memory of one replica (replica_memory).
+ON_REQUEST = ["bench.load", "bench.load_browser", "bench.gc_soak", "bench.replica_memory"]
+# Rows of earlier reports that newer modules replace: 20 Chromium tabs measured the tabs, not the server (issue 15).
+RETIRED = ("classroom load:",)
 HERE = Path(__file__).resolve().parent
 
 
@@ -27,7 +32,8 @@ def main(argv: list[str]) -> None:
                   f" {r.detail}", flush=True)
             results.append(r.as_dict() | {"module": name})
     previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else {}
-    merged = {r["name"]: r for r in previous.get("results", [])} | {r["name"]: r for r in results}
+    kept = [r for r in previous.get("results", []) if not r["name"].startswith(RETIRED)]
+    merged = {r["name"]: r for r in kept} | {r["name"]: r for r in results}
     report = {"machine": machine(), "date": started, "results": list(merged.values())}
     (HERE / "results.json").write_text(json.dumps(report, indent=1))
     lines = [f"# albertviz benchmark\n\nMachine: {report['machine']}. Last run: {started}.\n",
