@@ -96,17 +96,17 @@ def attention_grid(attentions: np.ndarray, tokens: list[str], max_tokens: int = 
     attn = np.asarray(attentions, dtype=np.float64)
     L, H, T, _ = attn.shape
     n = min(T, max_tokens)
-    attn = np.round(attn[:, :, :n, :n], DECIMALS)
-    labels = escape_tokens(tokens[:n])
-    text = np.array(_pair_text([f"{i}:{t}" for i, t in enumerate(labels)]))  # arrays validate faster than lists
+    # float32 and no per-cell hover text: the grid is sent on every rerun, and L·heads copies of a T×T token-pair
+    # text cost more bytes than the maps themselves (the big single-head map above names the tokens).
+    attn = np.round(attn[:, :, :n, :n], DECIMALS).astype(np.float32)
     axes, titles = _grid_axes(L, H)
     traces = []
     for layer in range(L):
         for head in range(H):
             sfx = "" if layer * H + head == 0 else str(layer * H + head + 1)
             traces.append(go.Heatmap(
-                z=attn[layer, head], text=text, coloraxis="coloraxis", xaxis=f"x{sfx}", yaxis=f"y{sfx}",
-                hovertemplate=(f"layer {layer + 1}, head {head + 1}<br>%{{text}}"
+                z=attn[layer, head], coloraxis="coloraxis", xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+                hovertemplate=(f"layer {layer + 1}, head {head + 1}<br>token #%{{y}} → token #%{{x}}"
                                "<br>weight %{z:.3f}<extra></extra>")))
     cut = f" (first {n} of {T} tokens)" if n < T else ""
     return go.Figure(data=traces, layout=dict(
