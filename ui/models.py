@@ -55,7 +55,7 @@ def unavailable_models() -> list[str]:
 
 def label(key: str) -> str:
     if key == MINILM:
-        return "MiniLM-L6 (real pretrained BERT)"
+        return "MiniLM-L6 (pretrained sentence encoder)"
     if is_checkpoint(key):
         try:
             c = checkpoints.find(key)

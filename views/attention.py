@@ -67,7 +67,8 @@ st.markdown(
     "differ, because each layer sees a different input. Pick a model, a layer and a head."
 )
 text = sentence_input("Sentence", key="attention-text", default="The cat sat on the mat because it was tired.")
-pair_raw = st.text_input("Optional second sentence (a sentence pair, as in BERT's next-sentence task)",
+pair_raw = st.text_input("Optional second sentence (a segment pair, as BERT's next-sentence and ALBERT's "
+                         "sentence-order tasks read them)",
                          key="attention-pair")
 pair = clean_text(pair_raw)[:MAX_CHARS].strip() or None
 
