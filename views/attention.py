@@ -184,9 +184,10 @@ for col, key in zip(columns(), keys, strict=True):
 
 st.subheader("Mask a token")
 mask_keys = [k for k in keys if load_model(k).head is not None]  # the models picked above that can guess
-if len(mask_keys) < len(keys):
-    st.info("MiniLM-L6 here is all-MiniLM-L6-v2, a sentence-embedding model: it ships without a "
-            "masked-language-model head, so it cannot fill in [MASK] and is left out below.", icon="🙅")
+for key in (k for k in keys if k not in mask_keys):
+    why = (" (all-MiniLM-L6-v2 is a sentence-embedding model)" if key == MINILM else "")
+    st.info(f"{label(key)} has no masked-language-model head{why}, so it cannot fill in [MASK] and is left "
+            "out below.", icon="🙅")
 if not mask_keys:
     st.stop()
 base = load_model(mask_keys[0])
