@@ -6,6 +6,7 @@ import io
 import pandas as pd
 import pytest
 from conftest import ROOT, page_file
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
@@ -167,3 +168,45 @@ def test_no_topic_or_no_answer_gives_a_hint_not_a_traceback():
     at.button(key="quiz_submit").click().run()
     assert not at.exception and at.success  # within the 2% tolerance, link shown as text outside the app
     assert any("Parameter explorer" in c.value for c in at.caption)
+
+
+def test_interview_notes_and_a_half_given_answer_survive_a_page_switch_and_reach_the_csv(downloads):
+    at = quiz_page()
+    at.radio(key="quiz_mode").set_value("interview").run()
+    assert at.number_input(key="quiz_length").value == 5  # an interview's own default, not practice's 10
+    at.number_input(key="quiz_length").set_value(2)
+    at.number_input(key="quiz_seed").set_value(7).run()
+    at.switch_page(HOME).run()
+    at.switch_page(QUIZ).run()
+    assert at.radio(key="quiz_mode").value == "interview"  # the setup was kept too
+    assert at.number_input(key="quiz_length").value == 2 and at.number_input(key="quiz_seed").value == 7
+    at.button(key="quiz_start").click().run()
+
+    at.text_area(key="quiz_notes_0").input("Sharing cuts parameters, not FLOPs.").run()
+    at.switch_page(HOME).run()
+    assert not at.exception
+    at.switch_page(QUIZ).run()
+    assert at.text_area(key="quiz_notes_0").value == "Sharing cuts parameters, not FLOPs."
+    at.button(key="quiz_reveal").click().run()
+    at.button(key="quiz_rate_1").click().run()  # "Partly"
+    at.text_area(key="quiz_notes_1").input("Embeddings: V·E + E·H.").run()
+    at.button(key="quiz_reveal").click().run()
+    at.button(key="quiz_rate_0").click().run()
+    assert not at.exception
+    assert any("Sharing cuts parameters" in m.value for m in at.markdown)  # the review shows the notes
+    df = pd.read_csv(io.StringIO(downloads[-1][1].decode()))
+    assert list(df["notes"]) == ["Sharing cuts parameters, not FLOPs.", "Embeddings: V·E + E·H."]
+    score = next(m for m in at.metric if m.label == "Final score")
+    assert score.value == "1.5 / 2" and score.proto.delta == "75%"
+    assert score.proto.direction == MetricProto.MetricDirection.NONE  # a share, not a rise: no "↑ 75%"
+
+
+def test_a_half_given_practice_answer_survives_a_page_switch():
+    at = quiz_page()
+    at.multiselect(key="quiz_topics").set_value(["computed"])
+    at.number_input(key="quiz_length").set_value(1)
+    at.button(key="quiz_start").click().run()
+    at.text_input(key="quiz_answer_0").input("12.5").run()
+    at.switch_page(HOME).run()
+    at.switch_page(QUIZ).run()
+    assert at.text_input(key="quiz_answer_0").value == "12.5"

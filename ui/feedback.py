@@ -31,7 +31,9 @@ def clean_text(text: str) -> str:
 
 def sentence_input(label: str, key: str, default: str = "", help: str | None = None) -> str | None:
     """A text box; returns cleaned text, or None (with a hint shown) when there is nothing to run."""
-    raw = st.text_input(label, value=default, key=key, help=help, max_chars=None)
+    # A value already in session_state (seeded from the URL by ui.viewstate) wins; no second default then.
+    raw = st.text_input(label, value="" if key in st.session_state else default, key=key, help=help,
+                        max_chars=None)
     text = clean_text(raw or "")
     if len(text) > MAX_CHARS:
         st.info(f"The text has {len(text):,} characters; only the first {MAX_CHARS:,} are used.")

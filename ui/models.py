@@ -76,5 +76,7 @@ def model_picker(key: str, default: str = "none-full", label_text: str = "Model"
     Unavailable checkpoints are listed last: picking one shows why it cannot be loaded.
     """
     options = [k for k in available_models() + unavailable_models() if include_minilm or k != MINILM]
-    index = options.index(default) if default in options else 0
+    # A key already in session_state (seeded from the URL by ui.viewstate) decides; a second default would
+    # make Streamlit warn that the value was set twice.
+    index = 0 if key in st.session_state else options.index(default) if default in options else 0
     return st.selectbox(label_text, options, index=index, format_func=label, key=key)

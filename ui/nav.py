@@ -38,3 +38,30 @@ SLUGS = {p.slug for p in PAGES}
 
 def page_path(slug: str) -> str:
     return next(p.path for p in PAGES if p.slug == slug)
+
+
+def navigation() -> list:
+    """Every st.Page for app.py's st.navigation, plus hidden aliases so typed or pasted URLs never 404.
+
+    Streamlit serves the default page at "/" and answered "/home" with a "Page not found" dialog, and url paths
+    are case-sensitive ("/Attention" failed too). So Home is an ordinary page at /home, the default page is a
+    hidden redirect from "/" to it, and each page also answers its capitalised slug; a redirect keeps the
+    query string, so a link with a view still opens that view.
+    """
+    import streamlit as st
+
+    real = {p.slug: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.slug) for p in PAGES}
+
+    def redirect(slug: str, path: str):
+        def go() -> None:
+            st.switch_page(real[slug], query_params=st.query_params.to_dict())
+        go.__name__ = f"redirect_{path or 'root'}"
+        return go
+
+    aliases = [st.Page(redirect("home", ""), title=real["home"].title, icon=PAGES[0].icon, default=True,
+                       visibility="hidden")]
+    for p in PAGES:
+        for path in dict.fromkeys([p.slug.capitalize(), p.slug.title()]):
+            if path != p.slug:
+                aliases.append(st.Page(redirect(p.slug, path), title=p.title, url_path=path, visibility="hidden"))
+    return list(real.values()) + aliases

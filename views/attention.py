@@ -11,11 +11,14 @@ from albertviz.sharing import layer_plan, plan_letters
 from albertviz.tokenizer import mask_token
 from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
 from ui.feedback import MAX_CHARS, clean_text, friendly_errors, sentence_input, truncation_notice
-from ui.models import MINILM, available_models, label, load_model, model_picker
+from ui.models import MINILM, available_models, label, load_model, model_picker, unavailable_models
+from ui.page import start
+from ui.viewstate import Param
 
 N_HELD_OUT = N_ATTENTION_CHUNKS
 GRID_TOKENS = 32  # the grid draws L·heads maps; more tokens than this make the page slow to send
 BERTVIZ_TOKENS = 48  # bertviz draws T² lines per head; beyond this it is unreadable anyway
+DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -60,26 +63,58 @@ def predict(key: str, masked_text: str, top_k: int, hidden: str) -> list[dict]:
     return load_model(key).predict_masked(masked_text, top_k=top_k, target=hidden)
 
 
+def chosen() -> list[str]:
+    ss = st.session_state
+    return [ss["attention-model"]] + ([ss["attention-model-b"]] if ss.get("attention-compare") else [])
+
+
+def most(field: str) -> int:
+    """The largest layer or head number among the chosen models (validates a link's layer/head)."""
+    sizes = []
+    for k in chosen():
+        try:
+            sizes.append(getattr(load_model(k).config, field))
+        except Exception:  # noqa: BLE001 - an unloadable pick is explained further down the page
+            continue
+    return max(sizes, default=1)
+
+
+models = available_models()
+pickable = models + unavailable_models()
+page = start("attention", [
+    Param("text", "attention-text", DEFAULT_TEXT),
+    Param("pair", "attention-pair", ""),
+    Param("model", "attention-model", models[0], options=pickable),
+    Param("compare", "attention-compare", False, kind=bool),
+    Param("model2", "attention-model-b",
+          lambda: MINILM if st.session_state["attention-model"] != MINILM else models[0], options=pickable,
+          active=lambda: bool(st.session_state.get("attention-compare"))),
+    Param("layer", "attention-layer", 1, kind=int, low=1, options=lambda: range(1, most("num_layers") + 1)),
+    Param("head", "attention-head", 1, kind=int, low=1, options=lambda: range(1, most("num_heads") + 1)),
+    Param("bertviz", "attention-bertviz-view", "head", options=["head", "model"]),
+    Param("mask", "attention-mask-pos", 2, kind=int, low=0),  # its real default: settle() below
+    Param("topk", "attention-mask-topk", 5, kind=int, low=1, high=20),
+])
+
 st.title("👀 Attention")
-st.markdown(
+page.intro(
     "Each layer of a transformer mixes every token with the others; **attention weights** say how much. "
     "With cross-layer sharing several layers run **the very same attention weights** — yet their maps "
     "differ, because each layer sees a different input. Pick a model, a layer and a head."
 )
-text = sentence_input("Sentence", key="attention-text", default="The cat sat on the mat because it was tired.")
-pair_raw = st.text_input("Optional second sentence (a segment pair, as BERT's next-sentence and ALBERT's "
-                         "sentence-order tasks read them)",
-                         key="attention-pair")
-pair = clean_text(pair_raw)[:MAX_CHARS].strip() or None
-
-models = available_models()
-c1, c2 = st.columns(2)
-with c1:
-    key_a = model_picker("attention-model", default=models[0], label_text="Model")
-with c2:
-    compare = st.toggle("Compare with a second model", key="attention-compare")
-    key_b = (model_picker("attention-model-b", default=MINILM if key_a != MINILM else models[0],
-                          label_text="Second model") if compare else None)
+with page.controls():
+    text = sentence_input("Sentence", key="attention-text", default=DEFAULT_TEXT)
+    pair_raw = st.text_input("Optional second sentence (a segment pair, as BERT's next-sentence and ALBERT's "
+                             "sentence-order tasks read them)", key="attention-pair")
+    pair = clean_text(pair_raw)[:MAX_CHARS].strip() or None
+    c1, c2 = (st.container(), st.container()) if page.lecture else st.columns(2)
+    with c1:
+        key_a = model_picker("attention-model", default=models[0], label_text="Model")
+    with c2:
+        compare = st.toggle("Compare with a second model", key="attention-compare")
+        key_b = (model_picker("attention-model-b", default=MINILM if key_a != MINILM else models[0],
+                              label_text="Second model") if compare else None)
+page.publish()
 keys = [key_a] + ([key_b] if compare else [])
 if len(models) == 1:
     st.info("No zoo model is trained yet; the real pretrained MiniLM is shown. Zoo cells appear here as they "
@@ -109,9 +144,11 @@ max_heads = max(results[k]["config"].num_heads for k in keys)
 for name, top in (("attention-layer", max_layers), ("attention-head", max_heads)):
     if st.session_state.get(name, 1) > top:  # a smaller model was picked: keep the selector valid
         st.session_state[name] = top
-s1, s2 = st.columns(2)
-layer = s1.selectbox("Layer", list(range(1, max_layers + 1)), key="attention-layer") - 1
-head = s2.selectbox("Head", list(range(1, max_heads + 1)), key="attention-head") - 1
+with page.controls():
+    s1, s2 = st.columns(2)
+    layer = s1.selectbox("Layer", list(range(1, max_layers + 1)), key="attention-layer") - 1
+    head = s2.selectbox("Head", list(range(1, max_heads + 1)), key="attention-head") - 1
+page.publish()
 
 
 def columns():
@@ -126,36 +163,36 @@ for col, key in zip(columns(), keys, strict=True):
         inner = st.columns([2, 3]) if len(keys) == 1 else [st.container(), st.container()]
         with inner[0]:
             plan = fa.layer_plan_figure(cfg, r["summary"]["entropy"], title=f"Layer plan — {label(key)}")
-            st.plotly_chart(plan, key=f"attention-plan-{key}")
+            page.chart(plan, key=f"attention-plan-{key}")
             attn_letters, ffn_letters = plan_letters(cfg)
             st.caption(f"Attention blocks per layer: `{attn_letters}`, FFN blocks: `{ffn_letters}`. Same colour "
                        "= same weights. Bars: attention entropy of each layer on this sentence.")
             st.markdown(same_weights_sentence(cfg, r["summary"]["entropy"]))
         with inner[1]:
-            st.plotly_chart(fa.head_heatmap(r["attn"][lay, h], r["enc"].tokens, lay, h,
-                                            title=f"{label(key)} — layer {lay + 1}, head {h + 1}"),
-                            key=f"attention-head-map-{key}")
+            page.chart(fa.head_heatmap(r["attn"][lay, h], r["enc"].tokens, lay, h,
+                                       title=f"{label(key)} — layer {lay + 1}, head {h + 1}"),
+                       key=f"attention-head-map-{key}")
             note = (f" (this model has only {cfg.num_layers} layers and {cfg.num_heads} heads: layer {lay + 1}, "
                     f"head {h + 1} is shown)" if (lay, h) != (layer, head) else "")
-            st.caption("Row = the token that looks, column = the token it looks at; each row sums to 1. "
-                       f"Dark vertical stripes on [CLS]/[SEP] are heads that 'park' attention{note}.")
+            page.why("Row = the token that looks, column = the token it looks at; each row sums to 1. "
+                     f"Dark vertical stripes on [CLS]/[SEP] are heads that 'park' attention{note}.")
 
 st.subheader("Every head in every layer")
 for col, key in zip(columns(), keys, strict=True):
     with col, friendly_errors(f"the head grid of {label(key)}"):
-        st.plotly_chart(grid_figure(key, text, pair), key=f"attention-grid-{key}")
-        st.caption("One small map per layer (rows) and head (columns), on one colour scale. In a shared model "
-                   "the rows use the same weights: compare their patterns — diagonal (previous/next token), "
-                   "vertical stripes ([CLS]/[SEP]) or spread out.")
+        page.chart(grid_figure(key, text, pair), key=f"attention-grid-{key}")
+        page.why("One small map per layer (rows) and head (columns), on one colour scale. In a shared model "
+                 "the rows use the same weights: compare their patterns — diagonal (previous/next token), "
+                 "vertical stripes ([CLS]/[SEP]) or spread out.")
 
 st.subheader("Per-layer summary")
 for col, key in zip(columns(), keys, strict=True):
     with col, friendly_errors(f"the summary of {label(key)}"):
-        st.plotly_chart(fa.summary_figure(results[key]["summary"], title=f"Per-layer summary — {label(key)}"),
-                        key=f"attention-summary-{key}")
-        st.caption("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
-                   "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
-                   "last panel is the share of attention parked on [CLS]/[SEP].")
+        page.chart(fa.summary_figure(results[key]["summary"], title=f"Per-layer summary — {label(key)}"),
+                   key=f"attention-summary-{key}")
+        page.why("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
+                 "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
+                 "last panel is the share of attention parked on [CLS]/[SEP].")
         entry = load_model(key).entry
         kl, kl0 = entry.get("kl_to_minilm_per_layer"), entry.get("kl_to_minilm_at_init_per_layer")
         if kl and kl0:
@@ -168,19 +205,23 @@ for col, key in zip(columns(), keys, strict=True):
 st.subheader("bertviz: head view and model view")
 view = st.radio("View", ["head", "model"], horizontal=True, key="attention-bertviz-view",
                 format_func=lambda v: {"head": "head view (one layer)", "model": "model view (all heads)"}[v])
+page.publish()
 for col, key in zip(columns(), keys, strict=True):
     with col, friendly_errors(f"bertviz for {label(key)}"):
-        page = bertviz_html(key, text, pair, view, min(layer, results[key]["config"].num_layers - 1))
+        html_page = bertviz_html(key, text, pair, view, min(layer, results[key]["config"].num_layers - 1))
         height = 620 if view == "head" else 900
         if hasattr(st, "iframe"):  # Streamlit ≥ 1.5x; components.v1.html is deprecated there
-            st.iframe(page, height=height, alt=f"bertviz {view} view of {label(key)}")
+            st.iframe(html_page, height=height, alt=f"bertviz {view} view of {label(key)}")
         else:
-            components.html(page, height=height, scrolling=True)
+            components.html(html_page, height=height, scrolling=True)
         n = len(results[key]["enc"].tokens)
         cut = f" Only the first {BERTVIZ_TOKENS} of {n} tokens are drawn." if n > BERTVIZ_TOKENS else ""
-        st.caption("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "
-                   "Head view: hover a token to see where it looks; colours are heads. Model view: every head "
-                   f"of every layer; click one to enlarge.{cut}")
+        st.download_button("⬇️ This bertviz view as an offline HTML file", html_page, mime="text/html",
+                           file_name=f"albertviz-bertviz-{view}-{key}.html", key=f"attention-bertviz-html-{key}",
+                           on_click="ignore", type="tertiary")
+        page.why("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "
+                 "Head view: hover a token to see where it looks; colours are heads. Model view: every head "
+                 f"of every layer; click one to enlarge.{cut}")
 
 st.subheader("Mask a token")
 mask_keys = [k for k in keys if load_model(k).head is not None]  # the models picked above that can guess
@@ -196,12 +237,12 @@ choices = [i for i, t in enumerate(enc_a.tokens) if t not in fa.SPECIAL_TOKENS]
 if not choices:
     st.info("The sentence has no ordinary token to mask.")
     st.stop()
+page.view.settle("mask", choices, choices[min(len(choices) - 1, 1)])  # a new sentence, or a link's position
 m1, m2 = st.columns([3, 1])
 pos = m1.selectbox("Token to hide", choices, format_func=lambda i: f"{i}: {enc_a.tokens[i]}",
-                   index=min(len(choices) - 1, 1), key="attention-mask-pos")
-top_k = m2.number_input("Top-k", 1, 20, 5, key="attention-mask-topk")
-if pos not in choices:  # the sentence changed under a kept selection
-    pos = choices[min(len(choices) - 1, 1)]
+                   key="attention-mask-pos")
+top_k = m2.number_input("Top-k", 1, 20, key="attention-mask-topk")
+page.publish()
 masked = mask_token(base.tokenizer, text, pos)
 start, end = base.tokenizer.encode(text).offsets[pos]
 hidden = text[start:end]
@@ -214,12 +255,12 @@ for col, key in zip(columns() if len(mask_keys) == len(keys) else [st.container(
             st.warning(f"The [MASK] lies beyond what {label(key)} reads; pick an earlier token.")
             continue
         p = preds[0]
-        st.plotly_chart(fa.mask_predictions_figure(p["tokens"], p["probs"], label(key), hidden=hidden.lower()),
-                        key=f"attention-mask-chart-{key}")
+        page.chart(fa.mask_predictions_figure(p["tokens"], p["probs"], label(key), hidden=hidden.lower()),
+                   key=f"attention-mask-chart-{key}")
         if p["target_rank"] is None:
             where = f"'{hidden}' is not a single piece of this model's vocabulary, so it has no rank."
         else:
             where = (f"The hidden word '{hidden}' gets {p['target_prob']:.1%} — rank {p['target_rank']:,} of "
                      f"{load_model(key).config.vocab_size:,} pieces.")
-        st.caption(f"The {int(top_k)} pieces {label(key)} finds most likely in place of the hidden one, with its "
-                   f"own probabilities (axis fixed at 0–100%). {where}")
+        page.why(f"The {int(top_k)} pieces {label(key)} finds most likely in place of the hidden one, with its "
+                 f"own probabilities (axis fixed at 0–100%). {where}")

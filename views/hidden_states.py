@@ -11,9 +11,12 @@ from albertviz.lessons import fig1
 from albertviz.precompute import held_out_fig1, held_out_fig1_seeds
 from albertviz.train import zoo_config
 from ui.feedback import friendly_errors, sentence_input, truncation_notice
-from ui.models import MINILM, label, load_model, model_picker
+from ui.models import MINILM, available_models, label, load_model, model_picker, unavailable_models
+from ui.page import start
+from ui.viewstate import Param
 
 P = "hidden_states"
+DEFAULT_TEXT = "The ghost of the king walks the castle walls at midnight."
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -64,17 +67,36 @@ def fig1_verdict() -> str:
                         entry.get("tokens_seen"))
 
 
+pickable = available_models() + unavailable_models()
+
+
+def first_of(key: str):
+    return lambda: key if key in pickable else pickable[0]
+
+
+page = start(P, [
+    Param("text", f"{P}_sentence", DEFAULT_TEXT),
+    Param("modelA", f"{P}_model_a", first_of("none-full"), options=pickable),
+    Param("modelB", f"{P}_model_b", first_of("all-full"), options=pickable),
+    Param("similarity", f"{P}_similarity", "cosine", options=["cosine", "linear CKA"]),
+    Param("token", f"{P}_token", ""),  # "1: ghost"; its real default and choices: settle() below
+    Param("surgery", f"{P}_surgery_op", next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
+    Param("tie", f"{P}_tie_k", 1, kind=int, low=1, high=6),
+    Param("E", f"{P}_rank", 128, kind=int, low=2, high=384),
+])
+
 st.title("Hidden states: what reused layers do to a token")
-st.markdown("Run one sentence through two models and watch the hidden state change layer by layer. "
-            "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
-            "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
-text = sentence_input("Sentence", key=f"{P}_sentence",
-                      default="The ghost of the king walks the castle walls at midnight.")
-col_a, col_b = st.columns(2)
-with col_a:
-    key_a = model_picker(f"{P}_model_a", default="none-full", label_text="Model A")
-with col_b:
-    key_b = model_picker(f"{P}_model_b", default="all-full", label_text="Model B")
+page.intro("Run one sentence through two models and watch the hidden state change layer by layer. "
+           "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
+           "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
+with page.controls():
+    text = sentence_input("Sentence", key=f"{P}_sentence", default=DEFAULT_TEXT)
+    col_a, col_b = (st.container(), st.container()) if page.lecture else st.columns(2)
+    with col_a:
+        key_a = model_picker(f"{P}_model_a", default="none-full", label_text="Model A")
+    with col_b:
+        key_b = model_picker(f"{P}_model_b", default="all-full", label_text="Model B")
+page.publish()
 if text is None:
     st.stop()
 
@@ -87,9 +109,9 @@ with friendly_errors("the hidden states"), st.spinner("Running both models…"):
 if views:
     st.subheader("ALBERT Fig. 1: how much each layer changes its input")
     held = {label(k): held_out_fig1(k, v["sha256"]) for k, v in views.items()}
-    st.plotly_chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}_fig1")
+    page.chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}_fig1")
     missing = [n for n, h in held.items() if h is None]
-    st.caption("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
+    page.why("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
                "this sentence's tokens (solid) and over 64 held-out chunks of the zoo's text (dashed, ±1 s.d.). "
                "ALBERT's Fig. 1 (BERT-large vs ALBERT-large) found the shared model's curves smoother, "
                "oscillating rather than converging to 0. L2 grows with the hidden size (MiniLM H=384, zoo "
@@ -101,11 +123,12 @@ if views:
 
     st.subheader("Layer × layer similarity of hidden states")
     metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=f"{P}_similarity")
+    page.publish()
     cols = st.columns(len(views))
     for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
         m = v["cosine"] if metric == "cosine" else v["cka"]
-        col.plotly_chart(figs.similarity_heatmap(m, label(k), metric), key=f"{P}_sim_{slot}")
-    st.caption("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
+        page.chart(figs.similarity_heatmap(m, label(k), metric), key=f"{P}_sim_{slot}", where=col)
+    page.why("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
                "cosine, or linear CKA (Kornblith et al.), which compares whole token geometries and ignores "
                "rotation and scale. **What to notice:** how fast similarity fades away from the diagonal. A "
                "shared block is the same function at every depth, yet its input keeps changing, so its layers "
@@ -116,13 +139,15 @@ if views:
     # The labels themselves are the options: a new sentence then gives new options, and the box cannot keep
     # showing the previous sentence's token (with integer options the browser kept the old label).
     choices = [f"{i}: {t}" for i, t in enumerate(tokens)]
-    picked = st.selectbox("Token", choices, index=min(1, len(choices) - 1), key=f"{P}_token")
+    page.view.settle("token", choices, choices[min(1, len(choices) - 1)])
+    picked = st.selectbox("Token", choices, key=f"{P}_token")
+    page.publish()
     index = choices.index(picked) if picked in choices else min(1, len(choices) - 1)
     cols = st.columns(len(views))
     for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
-        col.plotly_chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1),
-                                                label(k)), key=f"{P}_traj_{slot}")
-    st.caption("The chosen token's hidden state after each layer, projected onto the two main directions of "
+        page.chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1),
+                                          label(k)), key=f"{P}_traj_{slot}", where=col)
+    page.why("The chosen token's hidden state after each layer, projected onto the two main directions of "
                "all tokens at all layers (grey). **What to notice:** does the path take long steps and settle, "
                "or keep circling? Repeatedly applying one shared layer often gives a looping, oscillating path.")
 
@@ -134,9 +159,10 @@ op = st.radio("Operation", list(surgery.OPERATIONS), format_func=surgery.OPERATI
               key=f"{P}_surgery_op")
 k, E = 0, 128
 if op == "tie":
-    k = st.slider("Layer k whose weights every layer reuses", 1, 6, 1, key=f"{P}_tie_k") - 1
+    k = st.slider("Layer k whose weights every layer reuses", 1, 6, key=f"{P}_tie_k") - 1
 elif op == "factorize":
-    E = st.slider("Embedding rank E", 2, 384, 128, key=f"{P}_rank")
+    E = st.slider("Embedding rank E", 2, 384, key=f"{P}_rank")
+page.publish()
 with friendly_errors("the surgery"), st.spinner("Operating…"):
     s = surgery_view(op, k, E, text)
     before = count_parameters(load_model(MINILM).config).total
@@ -148,9 +174,9 @@ with friendly_errors("the surgery"), st.spinner("Operating…"):
     c4.metric("Mean attention change (TV)", f"{s['tv'].mean():.3f}")
     st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
     d1, d2 = st.columns(2)
-    d1.plotly_chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=f"{P}_drift_tokens")
-    d2.plotly_chart(figs.attention_drift_figure(s["tv"]), key=f"{P}_drift_attention")
-    st.caption("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
+    page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=f"{P}_drift_tokens", where=d1)
+    page.chart(figs.attention_drift_figure(s["tv"]), key=f"{P}_drift_attention", where=d2)
+    page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
                "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
                f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
                f"parameters and leaves the final hidden states at mean cosine {s['cosine'].mean():.2f} to the "
@@ -158,10 +184,10 @@ with friendly_errors("the surgery"), st.spinner("Operating…"):
                "unshared model.")
     if op == "factorize":
         energy = minilm_basis().energy.numpy()
-        st.plotly_chart(figs.spectrum_figure(energy, E - 1), key=f"{P}_spectrum")
+        page.chart(figs.spectrum_figure(energy, E - 1), key=f"{P}_spectrum")
         H = load_model(MINILM).config.hidden_size
         kept = float(energy[:E - 1].sum() / energy.sum())
-        st.caption("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
+        page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
                    f"because the E-dim LayerNorm removes one direction. **Here:** MiniLM's word table keeps "
                    f"{kept:.0%} at E−1 = {E - 1}. Two reference points: a random matrix of this shape has an "
                    f"almost flat spectrum and would keep ≈{(E - 1) / H:.0%} ((E−1)/H), while a matrix of rank "

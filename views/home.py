@@ -1,14 +1,20 @@
-"""Home: the three ideas in a few sentences, and a link to every page."""
+"""Home: the whole idea in one computed picture, the three ideas in a few sentences, and a link to every page."""
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from albertviz import PRESETS, count_parameters, lessons
+from albertviz import PRESETS, count_parameters, lessons, paper
+from albertviz.figures.params import albert_waterfall, layer_stack
 from albertviz.zoo import ZooError, list_models
 from ui.nav import PAGES
+from ui.page import start
+from ui.viewstate import Param
+
+page = start("home", [Param("pooler", "home_pooler", True, kind=bool)])
 
 st.title("albertviz — see what parameter sharing does to a transformer")
-st.markdown(
-    """
+
+IDEAS = """
 **Three ideas, all computed live from real models:**
 
 1. **Cross-layer parameter sharing (ALBERT).** Instead of 12 layers with 12 sets of weights, reuse one set
@@ -24,9 +30,40 @@ st.markdown(
 
 Sharing shrinks **parameters and memory — not the arithmetic**: every layer still runs.
 """
-)
+
+
+@st.cache_data(show_spinner=False)
+def steps() -> list[paper.Reproduction]:
+    return lessons.albert_steps()
+
+
+@st.cache_data(show_spinner=False)
+def stack_reports():
+    """BERT-base and ALBERT-base as the waterfall counts them (ALBERT's Table 4 shape, V=30,000)."""
+    (e0, s0), (e1, s1) = lessons.ALBERT_STEPS[0], lessons.ALBERT_STEPS[-1]
+    return count_parameters(paper.table_4_config(e0, s0)), count_parameters(paper.table_4_config(e1, s1))
+
+
+st.subheader("The whole idea in one picture")
+with page.controls():
+    pooler = st.toggle("Count the pooler", key="home_pooler",
+                       help="An H×H layer and bias on [CLS]. ALBERT does not say whether its counts include it.")
+page.publish()
+reps = steps()
+left, right = st.columns([3, 2], gap="medium")
+page.chart(albert_waterfall(lessons.STEP_NAMES, [r.count(pooler) for r in reps], [r.paper_m for r in reps], pooler),
+           key="home_waterfall", where=left)
+unshared, shared = stack_reports()
+page.chart(layer_stack(unshared, shared, paper.table_4_config(*lessons.ALBERT_STEPS[-1]).num_layers),
+           key="home_stack", where=right)
+st.markdown(lessons.albert_steps_sentence(reps, pooler))
+
+if page.lecture:
+    st.expander("Why? — the three ideas").markdown(IDEAS)
+else:
+    st.markdown(IDEAS)
 st.markdown(lessons.sharing_setting_sentence())
-st.caption(lessons.albert_choices_sentence())
+page.why(lessons.albert_choices_sentence())
 base, albert = count_parameters(PRESETS["bert-base"]), count_parameters(PRESETS["albert-base"])
 c1, c2, c3 = st.columns(3)
 c1.metric("BERT-base parameters", f"{base.total / 1e6:.0f}M")
@@ -35,10 +72,16 @@ c2.metric("ALBERT-base parameters", f"{albert.total / 1e6:.0f}M",
 c3.metric("FLOPs per token, ALBERT-base vs BERT-base",
           f"{albert.flops_per_token / base.flops_per_token:.2f}×",
           help=lessons.flops_help())
+st.caption(f"These three use the presets as Hugging Face builds them (BERT-base with its "
+           f"{PRESETS['bert-base'].vocab_size:,}-piece vocabulary, the pooler counted); the picture above uses "
+           f"ALBERT's {paper.ALBERT_VOCAB:,} for both, as the paper does.")
 
 st.subheader("Pages")
-for page in PAGES[1:]:
-    st.page_link(page.path, label=f"**{page.title}** — {page.blurb}", icon=page.icon)
+for info in PAGES[1:]:
+    try:
+        st.page_link(info.path, label=f"**{info.title}** — {info.blurb}", icon=info.icon)
+    except StreamlitAPIException:  # the page run on its own, outside app.py's navigation (tests)
+        st.markdown(f"{info.icon} **{info.title}** — {info.blurb}")
 
 try:
     zoo_entries = list_models()

@@ -8,11 +8,16 @@ from albertviz.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
 from albertviz.figures.params import component_bars, grid_bars
 from albertviz.params import sharing_embedding_grid
 from albertviz.sharing import plan_letters
+from ui.page import start
+from ui.viewstate import Param
 
 SHAPE_KEYS = {"vocab_size": "V (vocabulary)", "embedding_size": "E (embedding size)", "hidden_size": "H (hidden)",
               "num_layers": "L (layers)", "num_heads": "A (heads)", "intermediate_size": "F (FFN size)"}
 SHARING_HELP = {"none": "not shared (BERT)", "all": "all-shared (ALBERT)", "ffn": "shared FFN",
                 "attention": "shared attention"}
+URL_NAMES = {"vocab_size": "V", "embedding_size": "E", "hidden_size": "H", "num_layers": "L", "num_heads": "A",
+             "intermediate_size": "F"}  # the paper's letters: ?preset=albert-base&M=3&strategy=cycle
+SEQ_LENGTHS = list(range(16, 513, 16))
 
 
 def load_preset() -> None:
@@ -52,15 +57,31 @@ def paper_sentences() -> dict[str, list[str]]:
             "table4": [lessons.table_4_cost_sentence()], "table3": []}
 
 
-if "params_vocab_size" not in st.session_state:
-    st.session_state["params_preset"] = "albert-base"
-    load_preset()
+def preset(field: str):
+    """A default that follows the chosen preset: only what differs from the preset goes into the URL."""
+    return lambda: getattr(PRESETS[st.session_state["params_preset"]], field)
+
+
+page = start("parameters", [
+    Param("preset", "params_preset", "albert-base", options=list(PRESETS)),
+    *[Param(URL_NAMES[f], f"params_{f}", preset(f), kind=int, low=1, high=10_000_000,
+            active=(lambda: st.session_state.get("params_embedding") != "full") if f == "embedding_size" else None)
+      for f in SHAPE_KEYS],
+    Param("embedding", "params_embedding", preset("embedding"), options=EMBEDDING_TYPES),
+    Param("sharing", "params_sharing", preset("sharing"), options=SHARING_MODES),
+    Param("strategy", "params_strategy", "sequence", options=SHARE_STRATEGIES,
+          active=lambda: st.session_state.get("params_sharing") != "none"),
+    Param("M", "params_groups", preset("num_groups"), kind=int, low=0, high=1000,
+          active=lambda: st.session_state.get("params_sharing") != "none"),
+    Param("seq", "params_seq_len", 128, kind=int, options=SEQ_LENGTHS),
+    Param("pooler", "params_tables_pooler", True, kind=bool),
+])
 
 st.title("🧮 Parameter explorer")
-st.caption("Every number here is counted from the real albertviz module built on PyTorch's meta device "
-           "(shapes without memory), so it always agrees with the models on the other pages.")
+page.why("Every number here is counted from the real albertviz module built on PyTorch's meta device "
+         "(shapes without memory), so it always agrees with the models on the other pages.")
 
-left, right = st.columns([1, 2.2], gap="large")
+left, right = (page.controls(), st.container()) if page.lecture else st.columns([1, 2.2], gap="large")
 with left:
     st.selectbox("Start from a preset", list(PRESETS), key="params_preset", on_change=load_preset)
     cols = st.columns(2)
@@ -81,7 +102,8 @@ with left:
                                          "cycle_rev": "cycle, reversed (ABCCBA)"}.get)
     groups = st.number_input("Parameter groups M (1 = ALBERT)", min_value=0, max_value=1000, key="params_groups",
                              disabled=sharing == "none")
-    seq_len = st.slider("Sequence length for FLOPs", 16, 512, 128, 16, key="params_seq_len")
+    seq_len = st.slider("Sequence length for FLOPs", 16, 512, step=16, key="params_seq_len")
+page.publish()
 
 values = {f: int(st.session_state[f"params_{f}"]) for f in SHAPE_KEYS}
 if embedding == "full":
@@ -98,14 +120,15 @@ except ConfigError as err:
 with right:
     attn_plan, ffn_plan = plan_letters(config)
     st.markdown(f"**{config.describe()}** — attention blocks `{attn_plan}`, FFN blocks `{ffn_plan}`")
-    m = st.columns(4)
+    # Four across only at full width: in the right-hand column at 1280 px the labels were cut ("unro…").
+    m = st.columns(4) if page.lecture else [c for _ in range(2) for c in st.columns(2)]
     m[0].metric("Unique parameters", f"{report.total / 1e6:,.2f}M")
     m[1].metric("Without sharing (unrolled)", f"{report.unrolled / 1e6:,.2f}M")
     m[2].metric("Saved by sharing", f"{report.saving:.0%}")
     m[3].metric("FLOPs per token", f"{report.flops_per_token / 1e6:,.1f}M",
                 help="Forward pass; 2 FLOPs per multiply-add, at the chosen sequence length")
-    st.caption("Sharing does not change FLOPs per token: a shared block is still run once per layer, so the "
-               "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
+    page.why("Sharing does not change FLOPs per token: a shared block is still run once per layer, so the "
+             "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
 
     pinned = st.session_state.get("params_pinned")
     b1, b2 = st.columns(2)
@@ -121,35 +144,43 @@ with right:
         bars["same shape, not shared"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
     if pinned is not None:
         bars["📌 pinned"] = count_parameters(pinned, seq_len=seq_len)
-    st.plotly_chart(component_bars(bars), key="params_components_chart")
-    st.caption("Embeddings dominate small models; attention and FFN dominate big ones. Sharing divides the "
-               "attention and/or FFN bars by L/M and leaves the embedding bar alone.")
+    page.chart(component_bars(bars), key="params_components_chart")
+    page.why("Embeddings dominate small models; attention and FFN dominate big ones. Sharing divides the "
+             "attention and/or FFN bars by L/M and leaves the embedding bar alone.")
 
     rows = []
     for label, r in bars.items():
-        rows.append({"model": label, "parameters (M)": r.total / 1e6, "fp32 (MB)": r.sizes_mb["fp32"],
-                     "fp16 (MB)": r.sizes_mb["fp16"], "int8 (MB)": r.sizes_mb["int8"],
-                     "Adam training (GB)": r.adam_training_bytes / 1e9,
-                     "FLOPs/token (M)": r.flops_per_token / 1e6})
-    st.dataframe(pd.DataFrame(rows).set_index("model").style.format("{:,.2f}"), key="params_sizes")
-    st.caption("Training memory = fp32 weights + gradients + Adam's two moments (16 bytes per parameter); "
-               "activations come on top and grow with batch size and sequence length.")
+        rows.append({"model": label, "params (M)": r.total / 1e6, "fp32 MB": r.sizes_mb["fp32"],
+                     "fp16 MB": r.sizes_mb["fp16"], "int8 MB": r.sizes_mb["int8"],
+                     "Adam GB": r.adam_training_bytes / 1e9, "FLOPs/tok (M)": r.flops_per_token / 1e6})
+    # Short headers, the long names in the column help: at 1280 px the long ones were cut off.
+    helps = {"params (M)": "unique trainable parameters, millions", "fp32 MB": "weights stored in fp32",
+             "fp16 MB": "weights stored in fp16", "int8 MB": "weights stored in int8",
+             "Adam GB": "training memory with Adam: weights + gradients + two moments, 16 bytes per parameter",
+             "FLOPs/tok (M)": "forward FLOPs per token at the chosen sequence length, millions"}
+    page.table(pd.DataFrame(rows).set_index("model").style.format("{:,.2f}"), key="params_sizes",
+               name="sizes", index=True,
+               column_config={c: st.column_config.NumberColumn(c, help=h, format="%.2f") for c, h in helps.items()})
+    page.why("Training memory = fp32 weights + gradients + Adam's two moments (16 bytes per parameter); "
+             "activations come on top and grow with batch size and sequence length.")
     if pinned is not None:
         st.markdown(f"📌 pinned: **{pinned.describe()}** ({bars['📌 pinned'].total / 1e6:,.2f}M)")
 
 st.subheader("Every sharing mode × embedding type for this shape")
 grid = sharing_embedding_grid(config)
-st.plotly_chart(grid_bars(grid), key="params_grid_chart")
+page.chart(grid_bars(grid), key="params_grid_chart")
 table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="parameters") / 1e6
-st.dataframe(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="params_grid")
-st.caption("Read across a row to see what the embedding choice saves; down a column for sharing.")
+page.table(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="params_grid",
+           name="sharing-x-embedding-millions", index=True)
+page.why("Read across a row to see what the embedding choice saves; down a column for sharing.")
 
 st.subheader("ALBERT's Tables 1, 3 and 4, recomputed")
-st.caption(f"Each paper figure next to count_parameters for the same configuration, with ALBERT's "
-           f"{paper.ALBERT_VOCAB:,}-piece vocabulary for every model (its own BERTs included, §4.1). The paper "
-           "prints whole millions and does not say whether its counts include the pooler (an H×H layer and "
-           "bias on [CLS]); switch it to see which figures each setting reproduces.")
-with_pooler = st.toggle("Count the pooler", value=True, key="params_tables_pooler")
+page.why(f"Each paper figure next to count_parameters for the same configuration, with ALBERT's "
+         f"{paper.ALBERT_VOCAB:,}-piece vocabulary for every model (its own BERTs included, §4.1). The paper "
+         "prints whole millions and does not say whether its counts include the pooler (an H×H layer and "
+         "bias on [CLS]); switch it to see which figures each setting reproduces.")
+with_pooler = st.toggle("Count the pooler", key="params_tables_pooler")
+page.publish()
 reps = paper_tables()
 for title, key, note in (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
                          ("Table 3", "table3", "ALBERT-base, embedding size E")):
@@ -161,7 +192,8 @@ for title, key, note in (("Table 1", "table1", "model sizes"), ("Table 4", "tabl
     if key == "table3":
         frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
     st.markdown(f"**{title}** — {note}")
-    st.dataframe(frame, hide_index=True, key=f"params_{key}")
+    page.table(frame, key=f"params_{key}", name=f"albert-{title}-{'with' if with_pooler else 'without'}-pooler",
+               hide_index=True)
     st.markdown(lessons.reproduction_sentence(title, reps[key], with_pooler))
     for sentence in paper_sentences()[key]:
         st.markdown(sentence)

@@ -1,7 +1,9 @@
 """Quiz: practice questions with instant feedback, and interview cards you rate yourself.
 
 The whole quiz is one `QuizSession` (albertviz.quiz.engine) kept in st.session_state, so switching to
-another page and back finds it where it was. This page only reads widgets and draws.
+another page and back finds it where it was. Interview notes live in the session too (and so in the CSV);
+the setup and a half-given answer are kept by ui.keep, as Streamlit forgets widgets a run does not draw.
+This page only reads widgets and draws.
 """
 
 import time
@@ -11,10 +13,15 @@ from streamlit.errors import StreamlitAPIException
 
 from albertviz.quiz import TOPICS, Question, load_bank
 from albertviz.quiz.engine import RATINGS, AnswerError, QuizError, QuizSession, interview_session, practice_session
+from ui import keep
+from ui.export import table
 from ui.nav import PAGES
+from ui.page import start
 
 STATE = "quiz_session"  # not a widget key: Streamlit keeps it across page switches
 MODES = {"practice": "Practice — instant feedback", "interview": "Interview — open cards, rate yourself"}
+LENGTHS = {"practice": 10, "interview": 5}  # questions, cards
+SETUP = ("quiz_mode", "quiz_topics", "quiz_length", "quiz_seed", "quiz_timer", "quiz_minutes")
 
 
 @st.cache_resource
@@ -31,40 +38,65 @@ def link(slug: str) -> None:
         st.caption(f"{info.icon} See it on the {info.title} page.")
 
 
+def mode_changed() -> None:
+    """Each mode starts at its own length (the one number box used to keep practice's 10 for interviews)."""
+    st.session_state["quiz_length"] = LENGTHS[st.session_state["quiz_mode"]]
+    topics = st.session_state.get("quiz_topics")
+    if st.session_state["quiz_mode"] == "interview" and topics is not None:
+        st.session_state["quiz_topics"] = [t for t in topics if t != "computed"]
+
+
+def first(key: str, value) -> dict:
+    """A widget's default, passed only while it has no value (a kept one would be set twice)."""
+    return {} if key in st.session_state else {"value": value}
+
+
 def setup() -> None:
     """Choose mode, topics, length and seed, then start."""
-    mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="quiz_mode", horizontal=True)
+    keep.restore(*SETUP)
+    mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="quiz_mode", horizontal=True,
+                    on_change=mode_changed)
     interview = mode == "interview"
     choices = [t for t in TOPICS if not (interview and t == "computed")]
-    topics = st.multiselect("Topics", choices, default=choices, format_func=TOPICS.get, key="quiz_topics")
+    topics = st.multiselect("Topics", choices, default=None if "quiz_topics" in st.session_state else choices,
+                            format_func=TOPICS.get, key="quiz_topics")
     c1, c2, c3 = st.columns(3)
-    length = c1.number_input("Questions" if not interview else "Cards", 1, 50, 10 if not interview else 5,
-                             key="quiz_length")
-    seed = c2.number_input("Seed", 0, 1_000_000, 0, key="quiz_seed",
+    length = c1.number_input("Questions" if not interview else "Cards", 1, 50, key="quiz_length",
+                             **first("quiz_length", LENGTHS[mode]))
+    seed = c2.number_input("Seed", 0, 1_000_000, key="quiz_seed", **first("quiz_seed", 0),
                            help="The same seed gives the same questions in the same order.")
     limit = None
     if interview and c3.toggle("Timer", key="quiz_timer", help="Practise answering under time pressure."):
-        limit = 60.0 * c3.number_input("Minutes per card", 1, 15, 2, key="quiz_minutes")
+        limit = 60.0 * c3.number_input("Minutes per card", 1, 15, key="quiz_minutes", **first("quiz_minutes", 2))
+    keep.remember(*SETUP)
     if st.button("Start", key="quiz_start", type="primary"):
         try:
             st.session_state[STATE] = (
                 interview_session(bank(), int(length), int(seed), topics, limit) if interview
                 else practice_session(bank(), topics, int(length), int(seed)))
+            keep.forget("quiz_answer_")
             st.rerun()
         except QuizError as err:
             st.warning(str(err), icon="🧭")
 
 
 def answer_widget(q: Question, i: int) -> object:
-    """The input for one closed question; returns the raw response for the engine to grade."""
+    """The input for one closed question; returns the raw response for the engine to grade.
+
+    A half-given answer survives a visit to another page (ui.keep)."""
+    keys = [f"quiz_answer_{i}_{j}" for j in range(len(q.options))] if q.kind == "multiple" else [f"quiz_answer_{i}"]
+    keep.restore(*keys)
     if q.kind == "single":
-        return st.radio("Your answer", range(len(q.options)), format_func=lambda j: q.options[j], index=None,
-                        key=f"quiz_answer_{i}")
-    if q.kind == "multiple":
+        response = st.radio("Your answer", range(len(q.options)), format_func=lambda j: q.options[j], index=None,
+                            key=f"quiz_answer_{i}")
+    elif q.kind == "multiple":
         st.caption("Tick every option that is true.")
-        return [j for j, o in enumerate(q.options) if st.checkbox(o, key=f"quiz_answer_{i}_{j}")]
-    return st.text_input(f"Your answer ({q.unit})" if q.unit else "Your answer", key=f"quiz_answer_{i}",
-                         placeholder="a number, e.g. 4.39")
+        response = [j for j, o in enumerate(q.options) if st.checkbox(o, key=f"quiz_answer_{i}_{j}")]
+    else:
+        response = st.text_input(f"Your answer ({q.unit})" if q.unit else "Your answer", key=f"quiz_answer_{i}",
+                                 placeholder="a number, e.g. 4.39")
+    keep.remember(*keys)
+    return response
 
 
 def practice_card(s: QuizSession) -> None:
@@ -107,7 +139,11 @@ def interview_card(s: QuizSession) -> None:
     st.markdown(f"### {q.prompt}")
     if s.time_limit_s:
         countdown(s)
-    st.text_area("Your answer (notes for yourself, not graded)", key=f"quiz_notes_{s.position}")
+    key = f"quiz_notes_{s.position}"
+    if key not in st.session_state and s.position in s.notes:  # back from another page
+        st.session_state[key] = s.notes[s.position]
+    notes = st.text_area("Your answer (notes for yourself, not graded; they go into the results CSV)", key=key)
+    s.notes[s.position] = notes
     if not s.revealed:
         if st.button("Reveal model answer", key="quiz_reveal", type="primary"):
             s.revealed = True
@@ -129,7 +165,8 @@ def interview_card(s: QuizSession) -> None:
 def summary(s: QuizSession) -> None:
     total = len(s.questions)
     st.subheader("Results")
-    st.metric("Final score", f"{s.score:g} / {total}", f"{s.score / total:.0%}", delta_color="off")
+    # a share, not a change: no arrow (2/10 read "↑ 20%")
+    st.metric("Final score", f"{s.score:g} / {total}", f"{s.score / total:.0%}", delta_color="off", delta_arrow="off")
     mistakes = s.mistakes()
     if not mistakes:
         st.success("No mistakes — well done!", icon="🏆")
@@ -139,17 +176,23 @@ def summary(s: QuizSession) -> None:
             with st.expander(f"{'🟡' if a.grade.score else '🔴'} {a.question.prompt}"):
                 if a.question.kind != "open":
                     st.markdown(f"**Your answer:** {a.grade.response}")
+                if a.question.kind == "open" and s.notes.get(s.attempts.index(a)):
+                    st.markdown(f"**Your notes:** {s.notes[s.attempts.index(a)]}")
                 st.markdown(f"**Right answer:** {a.grade.expected}")
                 st.markdown(a.question.explanation)
                 link(a.question.page)
-    st.download_button("Download results (CSV)", s.to_csv(), key="quiz_download", mime="text/csv",
-                       file_name=f"albertviz-quiz-{s.mode}-seed{s.seed}.csv", icon="⬇️")
+    st.markdown("#### Every answer")
+    table(s.results().drop(columns=["page"]), key="quiz_review", name=f"quiz-{s.mode}-review", hide_index=True)
+    st.download_button("Download results with your notes (CSV)", s.to_csv(), key="quiz_download", mime="text/csv",
+                       file_name=f"albertviz-quiz-{s.mode}-seed{s.seed}.csv", icon="⬇️", on_click="ignore")
 
 
 def restart() -> None:
     st.session_state.pop(STATE, None)
+    keep.forget("quiz_answer_")
 
 
+page = start("quiz")
 st.title("🎓 Quiz")
 st.caption("Practice mixes single-choice, multiple-choice and numeric questions (some computed live from "
            "the parameter counter); interview mode shows one open question at a time — answer aloud or in "

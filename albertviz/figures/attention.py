@@ -78,7 +78,9 @@ def _grid_axes(rows: int, cols: int, h_space: float = 0.012, v_space: float = 0.
                                          anchor=f"x{sfx}", showticklabels=False, ticks="", showgrid=False,
                                          zeroline=False, autorange="reversed")
     for c in range(cols):
-        titles.append(dict(text=f"head {c + 1}", x=c * (w + h_space) + w / 2, y=1.0, xref="paper",
+        # with many heads (MiniLM: 12) "head 10" overlapped its neighbours: the word only once
+        name = f"head {c + 1}" if c == 0 or cols <= 6 else str(c + 1)
+        titles.append(dict(text=name, x=c * (w + h_space) + w / 2, y=1.0, xref="paper",
                            yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font_size=11))
     for r in range(rows):
         titles.append(dict(text=f"layer {r + 1}", x=1.0, y=1 - r * (h + v_space) - h / 2, xref="paper",
@@ -194,22 +196,24 @@ def layer_plan_figure(config: ModelConfig, entropy: np.ndarray | None = None,
     return fig
 
 
-SUMMARY_PANELS = (
-    ("entropy", "attention entropy", "normalized entropy (1 = uniform)"),
-    ("distance", "mean attention distance", "tokens"),
-    ("special_share", "share on [CLS]/[SEP]", "fraction of attention"),
+SUMMARY_PANELS = (  # titles on two short lines: side by side in compare mode one line each overlapped
+    ("entropy", "attention<br>entropy", "normalized entropy (1 = uniform)"),
+    ("distance", "mean attention<br>distance", "tokens"),
+    ("special_share", "share on<br>[CLS]/[SEP]", "fraction of attention"),
 )
 
 
 def summary_figure(summary: dict[str, np.ndarray], title: str = "Per-layer attention summary") -> go.Figure:
     """Three small line charts over layers: entropy (± without [CLS]/[SEP]), distance, special share."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=[p[1] for p in SUMMARY_PANELS],
-                        horizontal_spacing=0.09)
+                        horizontal_spacing=0.11)
+    fig.update_annotations(font_size=12)
     L = len(summary["entropy"])
     layers = list(range(1, L + 1))
     for col, (key, name, unit) in enumerate(SUMMARY_PANELS, start=1):
         fig.add_trace(go.Scatter(x=layers, y=np.asarray(summary[key], dtype=float), mode="lines+markers",
-                                 name=name, hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"),
+                                 name=name.replace("<br>", " "),
+                                 hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"),
                       row=1, col=col)
         fig.update_yaxes(title=unit, row=1, col=col, rangemode="tozero")
         fig.update_xaxes(title="layer", dtick=1, row=1, col=col)
@@ -220,7 +224,7 @@ def summary_figure(summary: dict[str, np.ndarray], title: str = "Per-layer atten
                       row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], row=1, col=3)
-    fig.update_layout(title=title, height=330, showlegend=False, margin=dict(l=10, r=10, t=80, b=40))
+    fig.update_layout(title=title, height=350, showlegend=False, margin=dict(l=10, r=10, t=100, b=40))
     return fig
 
 

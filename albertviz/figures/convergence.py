@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from ..convergence import SHARING_LABELS, LossCurve, UseGradients
+from .axes import log_axis
+from .palette import OKABE_ITO, SERIES, SHARING_COLORS
 
-MODE_COLORS = {"none": "#1f77b4", "all": "#d62728", "ffn": "#2ca02c", "attention": "#9467bd",
+MODE_COLORS = {**SHARING_COLORS,
                # the equal-parameter experiment's arms: unshared as not-shared, shared as all-shared
-               "unshared": "#1f77b4", "shared": "#d62728", "tuned": "#17becf", "deep": "#8c564b"}
-PALETTE = qualitative.Plotly
+               "unshared": SHARING_COLORS["none"], "shared": SHARING_COLORS["all"], "tuned": OKABE_ITO["sky blue"],
+               "deep": OKABE_ITO["orange"]}
+PALETTE = SERIES
 
 
 def mode_color(mode: str, index: int = 0) -> str:
@@ -71,7 +73,8 @@ def grad_norm_figure(series: Mapping[str, tuple[Sequence[int], Sequence[float]]]
                                  hovertemplate="step %{x}<br>‖grad‖ %{y:.3g}<extra>" + name + "</extra>"))
     fig.update_layout(title=title, height=height, margin=dict(t=50, b=40, l=60, r=20),
                       xaxis_title="training step", yaxis_title="gradient L2 norm (log scale)",
-                      yaxis_type="log", legend=dict(font=dict(size=11)))
+                      legend=dict(font=dict(size=11)))
+    fig.update_yaxes(**log_axis([v for _, values in series.values() for v in values]))
     return fig
 
 

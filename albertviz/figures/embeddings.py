@@ -8,7 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-EMBEDDING_COLORS = {"full": "#4C78A8", "factorized": "#F58518", "hashed": "#54A24B"}
+from .axes import log_axis
+from .palette import OKABE_ITO
+
+EMBEDDING_COLORS = {"full": OKABE_ITO["blue"], "factorized": OKABE_ITO["orange"], "hashed": OKABE_ITO["bluish green"]}
 _MARGIN = dict(l=10, r=10, t=60, b=40)
 
 
@@ -53,7 +56,9 @@ def nn_cosine_histogram(nn_cos: np.ndarray, threshold: float) -> go.Figure:
                   annotation_text=f"threshold {threshold:.2f}", annotation_position="top left")
     fig.update_layout(title="Cosine of every token's hashed vector to its nearest other token",
                       xaxis_title="cosine to the nearest other token", yaxis_title="tokens (log scale)",
-                      yaxis_type="log", height=340, margin=_MARGIN, bargap=0.02)
+                      height=340, margin=_MARGIN, bargap=0.02)
+    counts, _ = np.histogram(nn_cos, bins=80)
+    fig.update_yaxes(**log_axis([1, *counts]))
     return fig
 
 
@@ -69,8 +74,9 @@ def size_bars(records: Sequence[dict], dtype: str = "fp32") -> go.Figure:
                 text=[f"{r[f'MB {dtype}']:.1f}" for r in records], textposition="outside",
                 hovertemplate="rest: %{y:.2f} MB<extra></extra>")
     fig.update_layout(barmode="stack", title=f"Encoder size in {dtype}: embeddings vs the rest",
-                      yaxis_title=f"MB ({dtype}, log scale)", yaxis_type="log", height=420, margin=_MARGIN,
+                      yaxis_title=f"MB ({dtype}, log scale)", height=420, margin=_MARGIN,
                       legend=dict(orientation="h", y=1.08, x=1, xanchor="right"))
+    fig.update_yaxes(**log_axis([*emb, *(r[f"MB {dtype}"] for r in records)]))
     return fig
 
 
@@ -81,10 +87,13 @@ def latency_bars(methods: Sequence[str], us_per_token: Sequence[float], n_tokens
                            text=[f"{u:.2f} µs" for u in us_per_token], textposition="outside",
                            hovertemplate="%{y}: %{x:.3f} µs per token<extra></extra>"))
     fig.update_layout(title=f"Word vectors for a batch of {n_tokens:,} tokens on this CPU",
-                      xaxis_title="µs per token (median, log scale)", xaxis_type="log", height=300,
-                      margin=_MARGIN)
+                      xaxis_title="µs per token (median, log scale)", height=300, margin=_MARGIN)
+    fig.update_xaxes(**log_axis(us_per_token))
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+LABEL_SIDES = {"none": "top center", "all": "bottom center", "ffn": "middle right", "attention": "middle left"}
 
 
 def price_chart(points: Sequence[dict]) -> go.Figure:
@@ -99,7 +108,10 @@ def price_chart(points: Sequence[dict]) -> go.Figure:
         sizes = [14 + 46 * np.sqrt((p["ms per batch"] or 0) / scale) for p in sel]
         fig.add_scatter(x=[p["MB"] for p in sel], y=[100 * p["held-out accuracy"] for p in sel], mode="markers+text",
                         name=emb, marker=dict(size=sizes, color=color, opacity=0.7, line=dict(width=1)),
-                        text=[p["sharing"] for p in sel], textposition="middle right",
+                        text=[p["sharing"] for p in sel],
+                        # one side per sharing mode: cells of one embedding type sit close together, and
+                        # labels all on the right ran into each other
+                        textposition=[LABEL_SIDES.get(p["sharing"], "middle right") for p in sel],
                         customdata=[[p["cell"], p["ms per batch"] or float("nan"), p["parameters"]] for p in sel],
                         hovertemplate="%{customdata[0]}<br>%{x:.2f} MB · %{customdata[2]:,} params<br>"
                                       "held-out accuracy %{y:.1f}%<br>embedding: %{customdata[1]:.2f} ms per batch"

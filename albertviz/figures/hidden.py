@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from ..analysis import pca_2d
+from .palette import SERIES
 
-COLORS = qualitative.Plotly
+COLORS = SERIES  # Okabe-Ito: the models picked on the page, in order
 
 
 def _esc(tokens: Sequence[str]) -> list[str]:
@@ -98,7 +98,11 @@ def trajectory_figure(states: np.ndarray, tokens: Sequence[str], index: int, tit
                              marker={"color": "lightgray", "size": 5}))
     path = proj[:, index]  # (L+1, 2)
     fig.add_trace(go.Scatter(x=path[:, 0].round(4), y=path[:, 1].round(4), mode="lines+markers+text",
-                             name=f"'{toks[index]}' through the layers", text=names, textposition="top center",
+                             name=f"'{toks[index]}' through the layers", text=names,
+                             # alternate sides: consecutive layers often land close together and their
+                             # labels piled up on one another
+                             textposition=[("top " if i % 2 else "bottom ") + ("right" if i % 4 < 2 else "left")
+                                           for i in range(n_states)], textfont={"size": 11},
                              marker={"size": 9, "color": np.arange(n_states), "colorscale": "Plasma"},
                              line={"color": "black", "width": 1.5},
                              hovertemplate=f"'{toks[index]}' at %{{text}}<extra></extra>"))

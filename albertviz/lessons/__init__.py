@@ -5,8 +5,12 @@
 """
 
 from .statements import (
+    ALBERT_STEPS,
     LABELS,
+    STEP_NAMES,
     albert_choices_sentence,
+    albert_steps,
+    albert_steps_sentence,
     flops_help,
     projection_flops,
     reproduction_sentence,
@@ -16,5 +20,6 @@ from .statements import (
     zoo_training_sentence,
 )
 
-__all__ = ["LABELS", "albert_choices_sentence", "flops_help", "projection_flops", "reproduction_sentence",
-           "sharing_setting_sentence", "size_gap_sentence", "table_4_cost_sentence", "zoo_training_sentence"]
+__all__ = ["ALBERT_STEPS", "LABELS", "STEP_NAMES", "albert_choices_sentence", "albert_steps", "albert_steps_sentence",
+           "flops_help", "projection_flops", "reproduction_sentence", "sharing_setting_sentence", "size_gap_sentence",
+           "table_4_cost_sentence", "zoo_training_sentence"]

@@ -93,6 +93,47 @@ def table_4_cost_sentence() -> str:
 
 # ------------------------------------------------------------------------------------------ Home
 
+# Home's picture: BERT-base, then its embedding factorized (E=128), then all layers shared — three rows of
+# ALBERT's Table 4 (ALBERT-base shape, V=30,000), so each step has a printed figure to hold the count against.
+ALBERT_STEPS = ((768, "none"), (128, "none"), (128, "all"))
+STEP_NAMES = ("BERT-base", "factorized (E=128)", "all-shared (ALBERT-base)")
+
+
+def albert_steps() -> list[paper.Reproduction]:
+    """The three configurations of Home's waterfall, each counted with and without the pooler."""
+    reps = dict(zip(paper.ALBERT_TABLE_4, paper.table_4_reproductions(), strict=True))
+    return [reps[k] for k in ALBERT_STEPS]
+
+
+def albert_steps_sentence(steps: Sequence[paper.Reproduction], pooler: bool) -> str:
+    """What the waterfall shows, in numbers: each step's count and saving, and which printed figures it meets."""
+    counts = [r.count(pooler) for r in steps]
+    first, middle, last = counts
+    layers = paper.table_4_config(*ALBERT_STEPS[-1]).num_layers
+    text = (f"**Counted {'with' if pooler else 'without'} the pooler** (V={paper.ALBERT_VOCAB:,}, as in the paper): "
+            f"BERT-base has {_m(first)} parameters. Factorizing its embedding removes {_m(first - middle)} "
+            f"({1 - middle / first:.0%}), leaving {_m(middle)}; sharing one block across all {layers} layers "
+            f"removes {_m(middle - last)} more, leaving {_m(last)} — {first / last:.1f}× fewer than BERT-base, "
+            f"and still {layers} layers of arithmetic. ")
+    printed = " → ".join(f"{r.paper_m}M" for r in steps)
+    met = [n for n, r in zip(STEP_NAMES, steps, strict=True) if r.reproduces(pooler)]
+    missed = [f"{n} ({_m(r.count(pooler))} rounds to {paper.paper_round(r.count(pooler))}M)"
+              for n, r in zip(STEP_NAMES, steps, strict=True) if not r.reproduces(pooler)]
+    text += f"ALBERT's Table 4 prints {printed}: "
+    if not missed:
+        text += "every count rounds to its figure in this setting."
+    else:
+        text += (f"in this setting {len(met)} of {len(steps)} counts round to it"
+                 + (f" ({_join(met)})" if met else "") + f"; not {_join(missed)}.")
+    groups = paper.reproduction_summary(list(steps))
+    labels = dict(zip((r.label for r in steps), STEP_NAMES, strict=True))
+    if not groups["neither"] and groups["with the pooler"] and groups["without the pooler"]:
+        text += (f" No single setting gives all three: {_join([labels[x] for x in groups['without the pooler']])} "
+                 f"match counts without the pooler, {_join([labels[x] for x in groups['with the pooler']])} a count "
+                 "with it — as the Parameter explorer finds for the whole of Table 4.")
+    return text
+
+
 def sharing_setting_sentence() -> str:
     """Lin et al.'s setting against ALBERT's fixed-shape result, with Table 4's Avg deltas."""
     d768, d128 = paper.table_4_avg_delta(768, "all"), paper.table_4_avg_delta(128, "all")

@@ -198,6 +198,7 @@ class QuizSession:
     position: int = 0
     attempts: list[Attempt] = field(default_factory=list)
     revealed: bool = False  # interview: the model answer of the current card is shown
+    notes: dict[int, str] = field(default_factory=dict)  # interview: what the student wrote, per card position
     started_at: float | None = None  # when the current card was first shown (time.time())
 
     @property
@@ -260,11 +261,11 @@ class QuizSession:
 
     def results(self) -> pd.DataFrame:
         rows = [{"number": i + 1, "id": a.question.id, "topic": a.question.topic, "kind": a.question.kind,
-                 "prompt": a.question.prompt, "your_answer": a.grade.response,
+                 "prompt": a.question.prompt, "your_answer": a.grade.response, "notes": self.notes.get(i, ""),
                  "expected": a.grade.expected, "score": a.grade.score, "correct": a.grade.correct,
                  "seconds": None if a.seconds is None else round(a.seconds, 1), "page": a.question.page}
                 for i, a in enumerate(self.attempts)]
-        columns = ["number", "id", "topic", "kind", "prompt", "your_answer", "expected", "score", "correct",
+        columns = ["number", "id", "topic", "kind", "prompt", "your_answer", "notes", "expected", "score", "correct",
                    "seconds", "page"]
         return pd.DataFrame(rows, columns=columns)
 

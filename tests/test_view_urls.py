@@ -1,0 +1,157 @@
+"""Views in the URL (issue 16, item 1): a link opens that view, a changed widget updates the URL, a bad or
+unknown parameter falls back to the default with a notice (never an exception), a page visited again comes
+back as it was left, and every chart carries the shared modebar config (item 3)."""
+
+import json
+
+import pytest
+from conftest import ROOT, page_file
+from fake_zoo import write_fake_zoo, zoo_at
+from streamlit.testing.v1 import AppTest
+
+from albertviz import PRESETS, count_parameters
+
+CELLS = ["none-full", "all-full", "ffn-full", "all-factorized"]
+
+
+@pytest.fixture(scope="module")
+def fake_zoo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("zoo")
+    write_fake_zoo(root, CELLS)
+    with zoo_at(root):
+        yield root
+
+
+def open_page(slug: str, **params: str) -> AppTest:
+    at = AppTest.from_file(page_file(slug), default_timeout=300)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def notices(at) -> str:
+    return " ".join(t.value for t in at.toast)
+
+
+def link(at) -> str:
+    return next(c.value for c in at.code if "?" in c.value or "/" in c.value)
+
+
+def assert_modebar(at) -> None:
+    """Every chart on the page has a download button (PNG by default) named after it, no plotly logo."""
+    figures = at.get("plotly_chart")
+    assert figures
+    for f in figures:
+        config = json.loads(f.proto.config)
+        assert config["toImageButtonOptions"]["format"] == "png", f.key
+        assert config["toImageButtonOptions"]["filename"].startswith("albertviz-"), f.key
+        assert config["displaylogo"] is False
+
+
+# ------------------------------------------------------------------------------------------ Parameter explorer
+
+def test_a_parameter_link_opens_that_view_and_widgets_write_back():
+    at = open_page("parameters", preset="bert-large", sharing="all", strategy="cycle", M="3")
+    assert at.selectbox(key="params_preset").value == "bert-large"
+    assert at.radio(key="params_sharing").value == "all"
+    assert at.selectbox(key="params_strategy").value == "cycle"
+    assert at.number_input(key="params_groups").value == 3
+    cfg = PRESETS["bert-large"].with_(sharing="all", share_strategy="cycle", num_groups=3)
+    assert metric(at, "Unique parameters") == f"{count_parameters(cfg).total / 1e6:,.2f}M"
+    assert not at.toast
+    assert_modebar(at)
+
+    at.number_input(key="params_groups").set_value(4).run()
+    assert at.query_params["M"] == ["4"] or at.query_params["M"] == "4"
+    at.toggle(key="params_tables_pooler").set_value(False).run()
+    assert "pooler" in at.query_params
+    # the copy-link control carries the same view
+    assert "preset=bert-large" in link(at) and "M=4" in link(at) and "pooler=0" in link(at)
+
+
+def test_defaults_stay_out_of_the_url():
+    at = open_page("parameters")
+    assert not {k for k in at.query_params if k != "lecture"}
+    at.selectbox(key="params_preset").set_value("bert-base").run()
+    assert dict(at.query_params) in ({"preset": "bert-base"}, {"preset": ["bert-base"]})  # fields follow it
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"H": "abc"}, "`H=abc` is not a whole number"),
+    ({"preset": "gpt-5"}, "`preset=gpt-5` is not one of the choices"),
+    ({"M": "-3"}, "`M=-3` is outside"),
+    ({"pooler": "maybe"}, "`pooler=maybe` is not on/off"),
+    ({"colour": "red"}, "`colour` is not a setting of this page"),
+])
+def test_a_bad_parameter_falls_back_to_the_default_with_a_notice(params, words):
+    at = open_page("parameters", **params)
+    assert words in notices(at)
+    assert at.selectbox(key="params_preset").value == "albert-base"
+    assert metric(at, "Unique parameters") == f"{count_parameters(PRESETS['albert-base']).total / 1e6:,.2f}M"
+    assert not set(params) & set(at.query_params)  # the bad value left the URL
+
+
+# ------------------------------------------------------------------------------------------ model pages
+
+def test_an_attention_link_opens_two_models_layer_and_head(fake_zoo):
+    at = open_page("attention", model="all-full", compare="1", model2="ffn-full", layer="2", head="2",
+                   text="A short sentence about kings.")
+    assert at.selectbox(key="attention-model").value == "all-full"
+    assert at.toggle(key="attention-compare").value is True
+    assert at.selectbox(key="attention-model-b").value == "ffn-full"
+    assert at.selectbox(key="attention-layer").value == 2 and at.selectbox(key="attention-head").value == 2
+    assert at.text_input(key="attention-text").value == "A short sentence about kings."
+    assert not at.toast and not at.warning
+    assert_modebar(at)
+
+
+def test_an_attention_link_with_a_layer_the_model_lacks_shows_layer_1(fake_zoo):
+    at = open_page("attention", model="all-full", layer="99", mask="999")
+    assert at.selectbox(key="attention-layer").value == 1
+    assert "`layer=99` is not one of the choices" in notices(at)
+    assert "`mask=999`" in notices(at)
+
+
+def test_a_hidden_states_link_and_its_charts(fake_zoo):
+    at = open_page("hidden_states", modelA="all-full", modelB="ffn-full", similarity="linear CKA",
+                   surgery="factorize", E="64")
+    assert at.selectbox(key="hidden_states_model_a").value == "all-full"
+    assert at.selectbox(key="hidden_states_model_b").value == "ffn-full"
+    assert at.radio(key="hidden_states_similarity").value == "linear CKA"
+    assert at.slider(key="hidden_states_rank").value == 64
+    assert not at.toast
+    assert_modebar(at)
+    at.radio(key="hidden_states_similarity").set_value("cosine").run()
+    assert "similarity" not in at.query_params  # back at its default
+
+
+def test_an_embeddings_link(fake_zoo):
+    at = open_page("embeddings", nmin="3", E="64", token="king", dim="nope")
+    assert at.number_input(key="embeddings_nmin").value == 3
+    assert at.select_slider(key="embeddings_E").value == 64
+    assert at.selectbox(key="embeddings_token").value == "king"
+    assert at.number_input(key="embeddings_dim").value == 128 and "`dim=nope`" in notices(at)
+    assert_modebar(at)
+
+
+# ------------------------------------------------------------------------------------------ coming back
+
+def test_a_page_visited_again_comes_back_as_it_was_left(fake_zoo):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page(page_file("parameters")).run()
+    at.selectbox(key="params_preset").set_value("bert-base").run()
+    at.radio(key="params_sharing").set_value("ffn").run()
+    at.number_input(key="params_groups").set_value(2).run()
+    at.switch_page(page_file("quiz")).run()
+    assert not at.exception
+    at.query_params.clear()  # the menu drops a page's query string
+    at.switch_page(page_file("parameters")).run()
+    assert not at.exception
+    assert at.selectbox(key="params_preset").value == "bert-base"
+    assert at.radio(key="params_sharing").value == "ffn" and at.number_input(key="params_groups").value == 2
+    assert not at.toast

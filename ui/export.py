@@ -1,0 +1,79 @@
+"""Every chart downloadable as PNG or SVG, every table as CSV: one modebar config and one table helper.
+
+Plotly's camera button saves the chart as the browser draws it, in the format `toImageButtonOptions` names;
+plotly.js has one such button, so the format (PNG for slides, SVG to edit or print) is one choice in the
+sidebar (`image_format_control`) that every chart's button follows.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+FORMATS = {"png": "PNG", "svg": "SVG"}
+FORMAT_KEY, FORMAT_STORE = "chart_format", "_chart_format"  # the widget, and its copy that survives page switches
+LECTURE_FONT = 15  # plotly's default is 12; the lecture layout reads from the back of a room
+
+
+def image_format() -> str:
+    return st.session_state.get(FORMAT_STORE, "png")
+
+
+def image_format_control(where=None) -> str:
+    """The sidebar's 'chart downloads as PNG / SVG' choice, kept across pages."""
+    ss = st.session_state
+    if FORMAT_KEY not in ss:
+        ss[FORMAT_KEY] = image_format()
+    fmt = (where or st.sidebar).radio("📷 Chart button downloads", list(FORMATS), format_func=FORMATS.get,
+                                      key=FORMAT_KEY, horizontal=True,
+                                      help="The camera icon above each chart saves it in this format.")
+    ss[FORMAT_STORE] = fmt
+    return fmt
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
+
+
+def modebar_config(key: str, fmt: str | None = None) -> dict:
+    """The `config` every st.plotly_chart gets: a download button in the chosen format, named after the chart."""
+    fmt = fmt or image_format()
+    options = {"format": fmt, "filename": f"albertviz-{slug(key)}"}
+    if fmt == "png":
+        options["scale"] = 2  # sharp on a projector
+    return {"displaylogo": False, "displayModeBar": True, "toImageButtonOptions": options,
+            "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def chart(fig: go.Figure, key: str, where=None, lecture: bool = False, **kwargs) -> None:
+    """st.plotly_chart with the shared modebar config (and larger type in the lecture layout)."""
+    if lecture:
+        fig = go.Figure(fig)  # figures may come from a cache: change a copy
+        fig.update_layout(font_size=LECTURE_FONT)
+    (where or st).plotly_chart(fig, key=key, config=modebar_config(key), **kwargs)
+
+
+def frame_of(data) -> pd.DataFrame:
+    """What a table shows, as a DataFrame (a pandas Styler, records or a frame)."""
+    if hasattr(data, "data") and isinstance(data.data, pd.DataFrame):  # a Styler
+        return data.data
+    return data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+
+
+def to_csv(data, index: bool = False) -> str:
+    buffer = io.StringIO()
+    frame_of(data).to_csv(buffer, index=index)
+    return buffer.getvalue()
+
+
+def table(data, key: str, name: str | None = None, where=None, index: bool = False, **kwargs) -> None:
+    """st.dataframe plus a small 'CSV' download of the same numbers (unformatted, full precision)."""
+    box = where or st
+    box.dataframe(data, key=key, **kwargs)
+    box.download_button("⬇️ CSV", to_csv(data, index=index), file_name=f"albertviz-{slug(name or key)}.csv",
+                        mime="text/csv", key=f"{key}_csv", on_click="ignore", type="tertiary",
+                        help="Download this table as a CSV file")
