@@ -17,7 +17,8 @@ asks for a key the same `SharedRun`: its pages read the same progress while one 
 - **Cache**: finished runs stay in memory (LRU, `cache_size` runs) and are written as JSON to a folder
   (`runs_folder()`, under the user cache dir), where a fresh registry — another replica of the app, a restarted
   server — finds them and answers without training. Writes are atomic (a renamed temporary folder).
-- **Estimates**: from the measured seconds per model-step of recent runs (a running run uses its own rate).
+- **Estimates**: from measured seconds per model-step: a running run's own pace, else the pace of the runs
+  training now (they feel the machine's load as it is), else recent finished runs, else a first guess.
 
 Everything here is plain threads and locks; the library never imports Streamlit (`ui/live_runs.py` is the page's
 side). Training happens in worker threads: torch releases the interpreter lock inside its ops, so the server's
@@ -338,15 +339,20 @@ class RunRegistry:
     # -- estimates -------------------------------------------------------------------------
 
     def rate(self) -> tuple[float, str]:
-        """Seconds per model-step, and where the figure comes from."""
+        """Seconds per model-step, and where the figure comes from: the runs training now (they feel the machine's
+        load as it is), else recent finished runs, else a first guess."""
         with self._lock:
+            now = [r.live.wall / (r.live.rounds * r.models) for r in self._running
+                   if r.live is not None and r.live.rounds >= 5 and r.live.wall > 0]
+            if now:
+                return statistics.fmean(now), f"the pace of the run{'s' if len(now) > 1 else ''} training now"
             if self._rates:
                 n = len(self._rates)
                 return statistics.fmean(self._rates), f"the last {n} run{'s' if n > 1 else ''} here"
             return PRIOR_S_PER_MODEL_STEP, "a first guess (no run has finished here yet)"
 
     def remaining_s(self, run: SharedRun) -> float:
-        """Seconds of training `run` still needs: its own measured pace once it has one, else recent runs'."""
+        """Seconds of training `run` still needs: its own measured pace once it has one, else `rate()`."""
         rate = self.rate()[0]
         live = run.live
         if live is not None and run.state == RUNNING and live.rounds >= 5 and live.wall > 0:
