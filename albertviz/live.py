@@ -13,14 +13,19 @@ Two experiments, one trainer:
 Each model starts from `torch.manual_seed(seed)` and reads the batches `batch_indices` gives that seed,
 so a run is deterministic per seed and arms of one seed see the same text. Every model takes one step
 per round: a stop (or a Streamlit rerun) leaves every curve at the same step.
+
+A run may train in a worker thread while pages read it (`albertviz.runs` shares one run between sessions): a round
+publishes its steps and evaluations under a lock, and `snapshot()` copies a consistent state for readers.
 """
 
 from __future__ import annotations
 
+import copy
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -36,6 +41,9 @@ EXPERIMENTS = {"same_shape": "same shape (ALBERT's comparison)",
                "equal_params": "equal parameters (Lin et al.'s comparison)"}
 LIVE_SHAPE = dict(hidden_size=64, num_layers=4, num_heads=2, intermediate_size=256, max_position_embeddings=16,
                   pooler=False)
+# Model init draws from torch's one global generator: runs built in parallel threads take turns seeding it.
+INIT_LOCK = threading.Lock()
+RECORD_FORMAT = 1  # `LiveRun.to_record`'s layout; a record of another format is not read back
 ARM_LABELS = {"unshared": "not shared", "shared": "shared, each block twice", "tuned": "not shared, tuned",
               "deep": "not shared, 2L layers"}
 
@@ -231,14 +239,16 @@ class LiveRun:
             raise ValueError(f"The data has chunks of {data.chunks.shape[1]} tokens; the live run needs "
                              f"{settings.seq_len}.")
         V = len(data.special)
-        self.settings = settings
+        self.settings, self.vocab_size = settings, V
         self.arms = {a.key: a for a in settings.arms(V)}
         self.trainers: dict[tuple[str, int], Trainer] = {}
         self.curves: dict[tuple[str, int], LiveCurves] = {}
+        self._lock = threading.Lock()  # guards curves + rounds while a worker thread trains and pages read
         for arm in self.arms.values():
             for seed in settings.seeds:
-                torch.manual_seed(seed)
-                model = MaskedLM(arm.config)
+                with INIT_LOCK:
+                    torch.manual_seed(seed)
+                    model = MaskedLM(arm.config)
                 self.trainers[(arm.key, seed)] = Trainer(model, data, settings.train_config(arm, seed))
                 self.curves[(arm.key, seed)] = LiveCurves(params=sum(p.numel() for p in model.parameters()))
         if settings.experiment == "equal_params":
@@ -266,31 +276,50 @@ class LiveRun:
     def experiment(self) -> str:
         return self.settings.experiment
 
-    def _evaluate(self) -> None:
-        for key, tr in self.trainers.items():
-            scores, c = tr.evaluate(), self.curves[key]
+    def _scores(self, rounds: int) -> tuple[dict, dict]:
+        """Held-out scores of every model now (and, once the last round is done, the sweep's validation losses)."""
+        scores = {key: tr.evaluate() for key, tr in self.trainers.items()}
+        validation = {}
+        if rounds >= self.settings.steps and self.experiment == "equal_params":
+            validation = {(arm, seed): evaluate_mlm(tr.model, *self._validation)["held_out_loss"]
+                          for (arm, seed), tr in self.trainers.items() if self.arms[arm].sweep}
+        return scores, validation
+
+    def _publish_scores(self, scores: dict, validation: dict) -> None:  # caller holds self._lock
+        for key, sc in scores.items():
+            c = self.curves[key]
             c.held_steps.append(self.rounds)
-            c.held_loss.append(scores["held_out_loss"])
-            c.held_accuracy.append(scores["held_out_accuracy"])
-        if self.done and self.experiment == "equal_params":
-            for (arm, seed), tr in self.trainers.items():
-                if self.arms[arm].sweep:
-                    self.curves[(arm, seed)].validation_loss = evaluate_mlm(tr.model, *self._validation)[
-                        "held_out_loss"]
+            c.held_loss.append(sc["held_out_loss"])
+            c.held_accuracy.append(sc["held_out_accuracy"])
+        for key, v in validation.items():
+            self.curves[key].validation_loss = v
+
+    def _evaluate(self) -> None:
+        scores = self._scores(self.rounds)
+        with self._lock:
+            self._publish_scores(*scores)
 
     def round(self) -> None:
-        """One training step for every model, then a held-out evaluation when one is due."""
+        """One training step for every model, then a held-out evaluation when one is due.
+
+        Steps and scores are computed first and published together, so a reader never sees one model a step
+        ahead of another, nor a finished run without its final evaluation.
+        """
         t0 = time.perf_counter()
-        for key, tr in self.trainers.items():
-            rec = tr.step()
-            c = self.curves[key]
-            c.steps.append(rec["step"])
-            c.loss.append(rec["loss"])
-            c.step_time.append(rec["step_time"])
-        self.rounds += 1
-        if self.rounds % self.settings.eval_every == 0 or self.done:
-            self._evaluate()
-        self.wall += time.perf_counter() - t0
+        records = {key: tr.step() for key, tr in self.trainers.items()}
+        rounds = self.rounds + 1
+        due = rounds % self.settings.eval_every == 0 or rounds >= self.settings.steps
+        scores = self._scores(rounds) if due else None
+        with self._lock:
+            for key, rec in records.items():
+                c = self.curves[key]
+                c.steps.append(rec["step"])
+                c.loss.append(rec["loss"])
+                c.step_time.append(rec["step_time"])
+            self.rounds = rounds
+            if scores is not None:
+                self._publish_scores(*scores)
+            self.wall += time.perf_counter() - t0
 
     def run(self, on_round: Callable[[LiveRun], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> None:
@@ -304,6 +333,44 @@ class LiveRun:
             self.round()
             if on_round is not None:
                 on_round(self)
+
+    def snapshot(self) -> LiveRun:
+        """A copy of what this run has recorded so far, consistent at one round, safe to read while it trains."""
+        view = copy.copy(self)
+        with self._lock:
+            view.curves = {k: replace(c, steps=c.steps[:], loss=c.loss[:], step_time=c.step_time[:],
+                                      held_steps=c.held_steps[:], held_loss=c.held_loss[:],
+                                      held_accuracy=c.held_accuracy[:]) for k, c in self.curves.items()}
+            view.rounds, view.wall, view.stopped = self.rounds, self.wall, self.stopped
+        view._grad_logs = {key: tr.log[:] for key, tr in self.trainers.items()} if self.trainers else self._grad_logs
+        view.trainers = {}  # a view never trains
+        return view
+
+    def to_record(self) -> dict:
+        """Everything a reader needs, as JSON-able data: a finished run written to disk for other replicas."""
+        return {"format": RECORD_FORMAT, "settings": asdict(self.settings), "vocab_size": self.vocab_size,
+                "rounds": self.rounds, "wall": self.wall, "stopped": self.stopped,
+                "curves": [{"arm": arm, "seed": seed, **asdict(c)} for (arm, seed), c in self.curves.items()],
+                "grad_logs": [{"arm": arm, "seed": seed, "log": log} for (arm, seed), log in self.grad_logs().items()]}
+
+    @classmethod
+    def from_record(cls, record: dict) -> LiveRun:
+        """A run read back from `to_record` (no models: it cannot train further, only be shown)."""
+        if record.get("format") != RECORD_FORMAT:
+            raise ValueError(f"A live-run record of format {record.get('format')!r}; this code reads {RECORD_FORMAT}.")
+        s = dict(record["settings"])
+        settings = LiveSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items()})
+        run = cls.__new__(cls)
+        run.settings, run.vocab_size = settings, int(record["vocab_size"])
+        run.arms = {a.key: a for a in settings.arms(run.vocab_size)}
+        run.trainers, run._lock = {}, threading.Lock()
+        run.curves = {(c["arm"], int(c["seed"])): LiveCurves(**{k: v for k, v in c.items() if k not in ("arm", "seed")})
+                      for c in record["curves"]}
+        if set(run.curves) != {(a, s) for a in run.arms for s in settings.seeds}:
+            raise ValueError("The record's curves do not match its settings' arms and seeds.")
+        run.rounds, run.wall, run.stopped = int(record["rounds"]), float(record["wall"]), bool(record["stopped"])
+        run._grad_logs = {(g["arm"], int(g["seed"])): g["log"] for g in record.get("grad_logs", [])}
+        return run
 
     def grad_logs(self) -> dict[tuple[str, int], list[dict]]:
         """The trainers' own logs (every 10 steps, with per-component gradient norms), by (arm, seed)."""

@@ -9,6 +9,7 @@ code. The live runs are real: tiny models, a few steps on Shakespeare.
 import json
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,10 +17,11 @@ from conftest import page_file
 from fake_zoo import clear_caches, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
-from albertviz import count_parameters, verdicts, zoo
+from albertviz import count_parameters, runs, verdicts, zoo
 from albertviz.config import SHARING_MODES
 from albertviz.live import LiveSettings, frequency_only_loss, live_data
-from albertviz.train import zoo_config
+from albertviz.train import Trainer, zoo_config
+from ui import live_runs
 
 CELLS = ["none-full", "all-full"]
 
@@ -48,6 +50,16 @@ def fake_zoo(tmp_path_factory):
     write_fake_zoo(root, CELLS, entry=log_entry)
     with zoo_at(root):
         yield root
+
+
+@pytest.fixture(autouse=True)
+def fresh_live_runs(monkeypatch, tmp_path):
+    """Each test gets its own run registry, and finished runs go to a temporary folder, not the user's cache."""
+    monkeypatch.setenv("ALBERTVIZ_LIVE_RUNS", str(tmp_path / "live_runs"))
+    live_runs.registry.clear()
+    yield
+    live_runs.registry().join(120)  # no worker outlives its test
+    live_runs.registry.clear()
 
 
 def charts(at) -> dict[str, dict]:
@@ -261,12 +273,12 @@ def test_runs_with_other_seeds_are_listed_side_by_side(fake_zoo):
 
 
 def stop_when(at: AppTest, rounds: int) -> threading.Thread:
-    """Press 'stop' (set the flag the Stop button sets) once the running script has done `rounds` rounds."""
+    """Press 'stop' (set the flag the Stop button sets) once the shared run has trained `rounds` rounds."""
     def watch():
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            run = at.session_state.get("convergence_run")
-            if run is not None and run.rounds >= rounds:
+            shared = at.session_state.get("convergence_shared")
+            if shared is not None and shared.rounds >= rounds:
                 at.session_state["convergence_stop_flag"] = True
                 return
             time.sleep(0.02)
@@ -283,17 +295,85 @@ def test_stop_is_honoured_and_train_resumes(fake_zoo):
     at.run()
     watcher.join()
     assert not at.exception, at.exception
-    run = at.session_state["convergence_run"]
+    shared, run = at.session_state["convergence_shared"], at.session_state["convergence_run"]
+    assert shared.state == runs.STOPPED, "the only session watching it stopped it: its worker is free again"
     assert run.stopped and 2 <= run.rounds < 500
     assert len({len(c.loss) for c in run.curves.values()}) == 1, "interleaved: every model stopped at one step"
     assert any("Stopped after" in w.value for w in at.warning)
 
-    done = run.rounds
+    done = shared.rounds
     at.button(key="convergence_stop").click().run()  # pressing Stop again trains nothing
-    assert at.session_state["convergence_run"].rounds == done
+    assert shared.rounds == done and shared.state == runs.STOPPED
 
     at.button(key="convergence_train").click()  # same settings: go on from where it stopped
     watcher = stop_when(at, done + 2)
     at.run()
     watcher.join()
-    assert at.session_state["convergence_run"] is run and done + 2 <= run.rounds < 500
+    assert at.session_state["convergence_shared"] is shared and done + 2 <= shared.rounds < 500
+    assert at.session_state["convergence_run"].curves[("all", 0)].steps == list(range(1, shared.rounds + 1))
+
+
+def count_steps(monkeypatch) -> list[int]:
+    taken = []
+    original = Trainer.step
+
+    def step(self):
+        taken.append(self.cfg.seed)
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    return taken
+
+
+def test_two_sessions_pressing_train_with_equal_settings_share_one_run(fake_zoo, monkeypatch):
+    """Two students, same settings, Train at the same time: one training, the same finished numbers on both pages."""
+    sessions = [new_page(), new_page()]
+    taken = count_steps(monkeypatch)
+    for at in sessions:
+        at.number_input(key="convergence_steps").set_value(6)
+        at.number_input(key="convergence_warmup").set_value(2)
+        at.button(key="convergence_train").click()
+    other = threading.Thread(target=sessions[1].run)
+    other.start()
+    sessions[0].run()
+    other.join(600)
+    for at in sessions:
+        assert not at.exception, at.exception
+    a, b = (at.session_state["convergence_run"] for at in sessions)
+    assert a is b and a.done and a.rounds == 6
+    assert len(taken) == 6 * 2, "two models × 6 steps, trained once for both sessions"
+    tables = [table(at, "held-out loss") for at in sessions]
+    assert tables[0].equals(tables[1])
+    assert list(tables[0]["held-out loss"]) == pytest.approx([a.curves[(m, 0)].held_loss[-1] for m in ("none", "all")])
+    assert [charts(at)["convergence_live_final"]["data"] for at in sessions][0] == \
+        charts(sessions[1])["convergence_live_final"]["data"]
+
+    # a third student, later: answered from the cache (memory, and the disk folder a replica would read)
+    third = new_page()
+    third.number_input(key="convergence_steps").set_value(6)
+    third.number_input(key="convergence_warmup").set_value(2)
+    third.button(key="convergence_train").click().run()
+    assert third.session_state["convergence_run"] is a and len(taken) == 12
+    key = third.session_state["convergence_shared"].key
+    assert (runs.runs_folder() / key / "run.json").exists()
+
+
+def test_a_queued_session_sees_its_place_and_an_estimate(fake_zoo, monkeypatch):
+    """The words a waiting student reads: the place in the queue, the workers, the estimate and its basis."""
+    gate = threading.Event()
+    original = Trainer.step
+    monkeypatch.setattr(Trainer, "step", lambda self: (gate.wait(60), original(self))[1])
+    reg = runs.RunRegistry(live_data, workers=1, folder=None)
+    tiny = LiveSettings(modes=("none",), steps=3, batch_size=4)
+    first, second, third = (reg.request(replace(tiny, seeds=(s,)), f"s{s}") for s in (0, 1, 2))
+    try:
+        assert "next in line" in live_runs.queue_text(reg, second)
+        text = live_runs.queue_text(reg, third)
+        assert "number 2 in the queue" in text and "trains 1 run at once" in text and "first guess" in text
+        assert f"≈ {live_runs.seconds(reg.estimate(third).start_s)}" in text
+        reg.request(replace(tiny, seeds=(2,)), "another student")
+        assert "1 other session asked for the same run" in live_runs.queue_text(reg, third)
+    finally:
+        gate.set()
+        reg.join(120)
+    assert first.state == second.state == third.state == runs.DONE

@@ -1,7 +1,6 @@
 """Convergence: why sharing works (Lin et al. 2023) — zoo training logs, per-use gradients, live experiments."""
 
 import math
-import time
 from dataclasses import replace
 
 import pandas as pd
@@ -15,6 +14,7 @@ from albertviz.figures import convergence as figs
 from albertviz.params import count_parameters, flops_per_token
 from albertviz.sharing import plan_letters
 from albertviz.train import zoo_config
+from ui import live_runs
 from ui.feedback import friendly_errors
 from ui.models import EMBEDDING_LABELS, SHARING_LABELS, label, load_model
 
@@ -30,7 +30,7 @@ NUM = st.column_config.NumberColumn
 
 @st.cache_resource(show_spinner="Cutting Shakespeare into 16-character chunks (once per server)…")
 def live_data():
-    return live.live_data()
+    return live_runs.registry().data()  # the live runs' own copy: one per server, shared with the page
 
 
 @st.cache_resource(show_spinner=False)
@@ -166,7 +166,7 @@ st.markdown(f"Tiny models (H{shape.hidden_size}, {shape.num_heads} heads, FFN {s
 experiment = st.radio("Experiment", list(live.EXPERIMENTS), format_func=live.EXPERIMENTS.get, horizontal=True,
                       key="convergence_experiment")
 ss = st.session_state
-ss.setdefault("convergence_results", {})  # finished runs by settings: pressing Train again never retrains
+ss.setdefault("convergence_results", {})  # this session's finished runs by settings (pooled by the verdict)
 LRS = [5e-4, 1e-3, 2e-3, 3e-3, 5e-3]
 
 if experiment == "same_shape":
@@ -245,13 +245,8 @@ def settings_from_widgets() -> live.LiveSettings:
 
 
 def start() -> None:  # a callback runs before the script: read widget values from ss, not stale globals
-    settings = settings_from_widgets()
     ss["convergence_stop_flag"] = False
-    run = ss.get("convergence_run")
-    if run is not None and run.settings == settings and run.trainers and not run.done:
-        run.stopped = False  # same settings, unfinished: go on from where it stopped
-    else:
-        ss["convergence_pending"] = settings  # a new run (built below, with a spinner)
+    ss["convergence_pending"] = settings_from_widgets()  # asked for below (a shared run: see ui/live_runs.py)
 
 
 def stop() -> None:
@@ -286,36 +281,20 @@ def finished(exp: str) -> list[live.LiveRun]:
 shown = None
 with friendly_errors("the live training"):
     if (pending := ss.pop("convergence_pending", None)) is not None:
-        if (chosen_run := ss["convergence_results"].get(pending)) is None:
-            with st.spinner("Building the models and scoring them once before training…"):
-                chosen_run = live.LiveRun(pending, live_data())
-        ss["convergence_run"] = chosen_run
+        live_runs.request(pending)  # the one run with these settings, shared by every session that asks
+    if not ss.get("convergence_stop_flag") and live_runs.following():
+        live_runs.watch(live_chart, REDRAW_S, stop_key="convergence_stop_flag")
+    if ss.pop("convergence_stop_flag", False):
+        live_runs.stop()
+    if (shared := live_runs.handle()) is not None:
+        if (view := shared.view()) is not None:
+            ss["convergence_run"] = view  # a finished run is the same object in every session
+            if view.done:
+                ss["convergence_results"][view.settings] = view
+        else:
+            ss.pop("convergence_run", None)  # queued and given up: fall back to this session's last finished run
+        live_runs.notice(shared)
     run = ss.get("convergence_run")
-    if run is not None and run.trainers and not run.done and not ss.get("convergence_stop_flag"):
-        bar, chart = st.progress(0.0), st.empty()
-        drawn = {"bar": 0.0, "chart": 0.0}
-        started, start_round = time.perf_counter(), run.rounds
-
-        def draw(r: live.LiveRun) -> None:
-            now = time.perf_counter()
-            if now - drawn["bar"] > 0.25 or r.done:
-                drawn["bar"] = now
-                per_round = (now - started) / max(1, r.rounds - start_round)
-                bar.progress(r.rounds / r.settings.steps, f"step {r.rounds} / {r.settings.steps} · ≈ "
-                             f"{per_round * (r.settings.steps - r.rounds):.0f} s left")
-            if now - drawn["chart"] > REDRAW_S or r.done:
-                drawn["chart"] = now
-                chart.plotly_chart(live_chart(r), key=f"convergence_live_{r.rounds}")
-
-        run.run(on_round=draw, should_stop=lambda: bool(ss.get("convergence_stop_flag")))
-        for placeholder in (bar, chart):
-            placeholder.empty()
-    if run is not None:
-        if not run.done:
-            run.stopped = True
-        if run.done:
-            ss["convergence_results"][run.settings] = run
-            run.release()
     shown = run if run is not None and run.experiment == experiment else next(reversed(finished(experiment)), None)
     if shown is not None:
         s = shown.settings
