@@ -45,7 +45,7 @@ def test_default_page_shows_all_four_parts(app):
     assert not _errors(app)
     assert len(app.tabs) == 4
     ngrams = _frame(app, "n-gram")
-    assert list(ngrams["n-gram"])[:3] == ["<p", "pl", "la"] and list(ngrams["n-gram"])[-1] == "pooled"
+    assert list(ngrams["n-gram"])[:3] == ["<r", "ru", "un"] and list(ngrams["n-gram"])[-1] == "pooled"  # "running"
     assert app.metric[0].value == f"{load_tokenizer().get_vocab_size():,}"
     text = " ".join(m.value for m in app.markdown)
     assert "4.39M" in text and "17.5 MB" in text and "91%" in text and "1.12 MB" in text
@@ -104,7 +104,8 @@ def test_token_picker_and_typed_words(app):
     _rerun(app)
     assert not _errors(app)
     assert list(_frame(app, "n-gram")["n-gram"])[0] == "<u"  # lower-cased like the tokenizer does
-    assert any("un · ##bel" in i.value for i in app.info)
+    pieces = " · ".join(load_tokenizer().encode("unbelievably", add_special_tokens=False).tokens)
+    assert len(pieces.split(" · ")) > 1 and any(pieces in i.value for i in app.info)
     app.text_input(key=f"{S}_word").set_value("\u200b ")
     _rerun(app)
     assert "no visible characters" in _errors(app)
