@@ -121,7 +121,7 @@ with right:
     attn_plan, ffn_plan = plan_letters(config)
     st.markdown(f"**{config.describe()}** — attention blocks `{attn_plan}`, FFN blocks `{ffn_plan}`")
     # Four across only at full width: in the right-hand column at 1280 px the labels were cut ("unro…").
-    m = st.columns(4) if page.lecture else [c for _ in range(2) for c in st.columns(2)]
+    m = st.columns([1, 1.45, 0.9, 1]) if page.lecture else [c for _ in range(2) for c in st.columns(2)]
     m[0].metric("Unique parameters", f"{report.total / 1e6:,.2f}M")
     m[1].metric("Without sharing (unrolled)", f"{report.unrolled / 1e6:,.2f}M")
     m[2].metric("Saved by sharing", f"{report.saving:.0%}")
