@@ -5,7 +5,7 @@ import os
 import streamlit as st
 import torch
 
-from ui.nav import PAGES
+from ui.nav import navigation
 from ui.static_assets import serve_bertviz_assets
 
 # One intra-op thread per request. On 2 cores shared by several sessions (and, in class, the browsers), a
@@ -18,5 +18,4 @@ if torch.get_num_threads() != THREADS:
 
 st.set_page_config(page_title="albertviz — parameter sharing, seen", page_icon="🔁", layout="wide")
 serve_bertviz_assets()  # once per process: bertviz's d3/jQuery as static files, not in every view
-st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.slug, default=p.slug == "home")
-               for p in PAGES]).run()
+st.navigation(navigation()).run()  # ui/nav.py: every page, plus hidden aliases so /home or /Attention open a page

@@ -19,12 +19,13 @@ from ui.viewstate import FALSE, TRUE, Param, ViewState
 LECTURE_PARAM, LECTURE_KEY, LECTURE_STORE = "lecture", "lecture_toggle", "_lecture"
 
 LECTURE_CSS = """<style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; max-width: 100%; }
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
 [data-testid="stSidebar"] p, [data-testid="stSidebar"] label { font-size: 1.2rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 2.3rem; padding-top: 0; }
 [data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem; }
 [data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricLabel"] p { font-size: 1rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
 </style>"""
 

@@ -85,12 +85,13 @@ tab_hash, tab_coll, tab_size, tab_price = st.tabs(
     ["① Watch it hash", "② Collisions & neighbours", "③ Size", "④ The price"])
 steps = choice = None
 with tab_hash:
-    mode = st.radio("Token", ["pick a vocabulary token", "type any word"], horizontal=True, key=f"{S}_mode")
+    mode = st.radio("Token", MODES, horizontal=True, key=f"{S}_mode")
+    pick, share = st.columns(2) if page.lecture else (st.container(), st.container())  # the chart higher up
     if mode == "pick a vocabulary token":
-        raw = st.selectbox("Vocabulary token (type to search)", vocab(), key=f"{S}_token")
+        raw = pick.selectbox("Vocabulary token (type to search)", vocab(), key=f"{S}_token")
     else:
-        raw = st.text_input("Any word — hashing needs no vocabulary", key=f"{S}_word")
-    sharing = st.selectbox("Learned rows from the zoo cells with sharing", SHARING_MODES,
+        raw = pick.text_input("Any word — hashing needs no vocabulary", key=f"{S}_word")
+    sharing = share.selectbox("Learned rows from the zoo cells with sharing", SHARING_MODES,
                            format_func=SHARING_LABELS.get, key=f"{S}_sharing")
     page.publish()
     with friendly_errors("the hashed embedding"):

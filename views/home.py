@@ -50,7 +50,7 @@ with page.controls():
                        help="An H×H layer and bias on [CLS]. ALBERT does not say whether its counts include it.")
 page.publish()
 reps = steps()
-left, right = st.columns([3, 2], gap="medium")
+left, right = st.columns([1, 1], gap="medium")
 page.chart(albert_waterfall(lessons.STEP_NAMES, [r.count(pooler) for r in reps], [r.paper_m for r in reps], pooler),
            key="home_waterfall", where=left)
 unshared, shared = stack_reports()

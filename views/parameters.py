@@ -121,7 +121,7 @@ with right:
     attn_plan, ffn_plan = plan_letters(config)
     st.markdown(f"**{config.describe()}** — attention blocks `{attn_plan}`, FFN blocks `{ffn_plan}`")
     # Four across only at full width: in the right-hand column at 1280 px the labels were cut ("unro…").
-    m = st.columns(4) if page.lecture else [c for _ in range(2) for c in st.columns(2)]
+    m = st.columns([1, 1.45, 0.9, 1]) if page.lecture else [c for _ in range(2) for c in st.columns(2)]
     m[0].metric("Unique parameters", f"{report.total / 1e6:,.2f}M")
     m[1].metric("Without sharing (unrolled)", f"{report.unrolled / 1e6:,.2f}M")
     m[2].metric("Saved by sharing", f"{report.saving:.0%}")
@@ -150,17 +150,13 @@ with right:
 
     rows = []
     for label, r in bars.items():
-        rows.append({"model": label, "params (M)": r.total / 1e6, "fp32 MB": r.sizes_mb["fp32"],
-                     "fp16 MB": r.sizes_mb["fp16"], "int8 MB": r.sizes_mb["int8"],
-                     "Adam GB": r.adam_training_bytes / 1e9, "FLOPs/tok (M)": r.flops_per_token / 1e6})
-    # Short headers, the long names in the column help: at 1280 px the long ones were cut off.
-    helps = {"params (M)": "unique trainable parameters, millions", "fp32 MB": "weights stored in fp32",
-             "fp16 MB": "weights stored in fp16", "int8 MB": "weights stored in int8",
-             "Adam GB": "training memory with Adam: weights + gradients + two moments, 16 bytes per parameter",
-             "FLOPs/tok (M)": "forward FLOPs per token at the chosen sequence length, millions"}
-    page.table(pd.DataFrame(rows).set_index("model").style.format("{:,.2f}"), key="params_sizes",
-               name="sizes", index=True,
-               column_config={c: st.column_config.NumberColumn(c, help=h, format="%.2f") for c, h in helps.items()})
+        rows.append({"model": label, "parameters (M)": r.total / 1e6, "fp32 (MB)": r.sizes_mb["fp32"],
+                     "fp16 (MB)": r.sizes_mb["fp16"], "int8 (MB)": r.sizes_mb["int8"],
+                     "Adam training (GB)": r.adam_training_bytes / 1e9,
+                     "FLOPs/token (M)": r.flops_per_token / 1e6})
+    # One column per model, the measures as rows: seven columns were cut off at 1280 px (FLOPs, Adam).
+    sizes = pd.DataFrame(rows).set_index("model").T.rename_axis("per model")
+    page.table(sizes.style.format("{:,.2f}"), key="params_sizes", name="sizes", index=True)
     page.why("Training memory = fp32 weights + gradients + Adam's two moments (16 bytes per parameter); "
              "activations come on top and grow with batch size and sequence length.")
     if pinned is not None:

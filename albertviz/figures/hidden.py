@@ -97,15 +97,21 @@ def trajectory_figure(states: np.ndarray, tokens: Sequence[str], index: int, tit
                              name="all tokens, all layers", text=cloud_text, hoverinfo="text",
                              marker={"color": "lightgray", "size": 5}))
     path = proj[:, index]  # (L+1, 2)
+    # Label a layer only where it does not land on one already labelled (hover names every point): layers
+    # that barely move the token sat on top of each other as "L2L3L4".
+    span = float(np.ptp(proj.reshape(-1, 2), axis=0).max()) or 1.0
+    shown: list[int] = []
+    for i in [0, n_states - 1, *range(1, n_states - 1)]:
+        if all(np.linalg.norm(path[i] - path[j]) > 0.06 * span for j in shown):
+            shown.append(i)
+    labels = [names[i] if i in shown else "" for i in range(n_states)]
     fig.add_trace(go.Scatter(x=path[:, 0].round(4), y=path[:, 1].round(4), mode="lines+markers+text",
-                             name=f"'{toks[index]}' through the layers", text=names,
-                             # alternate sides: consecutive layers often land close together and their
-                             # labels piled up on one another
+                             name=f"'{toks[index]}' through the layers", text=labels, customdata=names,
                              textposition=[("top " if i % 2 else "bottom ") + ("right" if i % 4 < 2 else "left")
                                            for i in range(n_states)], textfont={"size": 11},
                              marker={"size": 9, "color": np.arange(n_states), "colorscale": "Plasma"},
                              line={"color": "black", "width": 1.5},
-                             hovertemplate=f"'{toks[index]}' at %{{text}}<extra></extra>"))
+                             hovertemplate=f"'{toks[index]}' at %{{customdata}}<extra></extra>"))
     fig.update_layout(title=html.escape(title, quote=False), height=400, margin={"t": 60},
                       legend={"orientation": "h", "y": -0.2})
     fig.update_xaxes(title_text="principal component 1")

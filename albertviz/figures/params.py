@@ -57,7 +57,9 @@ def albert_waterfall(names: Sequence[str], counts: Sequence[int], printed: Seque
     the two drops between them are the differences of the counts, nothing else.
     """
     first, middle, last = (c / 1e6 for c in counts)
-    x = [names[0], "factorize the embedding", names[1], "share all layers", names[2]]
+    # two short lines per bar: one long line each made plotly tilt them all
+    x = [n.replace(" (", "<br>(") for n in (names[0], "factorize the<br>embedding", names[1], "share all<br>layers",
+                                             names[2])]
     y = [first, middle - first, middle, last - middle, last]
     text = [f"{first:.2f}M", f"−{first - middle:.2f}M", f"{middle:.2f}M", f"−{middle - last:.2f}M", f"{last:.2f}M"]
     paper = [f"ALBERT Table 4 prints {printed[0]}M", "", f"Table 4 prints {printed[1]}M", "",
@@ -70,7 +72,7 @@ def albert_waterfall(names: Sequence[str], counts: Sequence[int], printed: Seque
         decreasing={"marker": {"color": OKABE_ITO["orange"]}},
         totals={"marker": {"color": SHARING_COLORS["none"]}},
         hovertemplate="%{x}: %{text}<br>%{customdata}<extra></extra>"))
-    fig.update_layout(title=f"From BERT-base to ALBERT-base, counted ({'with' if pooler else 'without'} the pooler)",
+    fig.update_layout(title=f"BERT-base → ALBERT-base ({'with' if pooler else 'without'} the pooler)",
                       yaxis_title="parameters (millions)", height=420, showlegend=False,
                       margin=dict(l=10, r=10, t=60, b=40))
     fig.update_yaxes(range=[0, first * 1.15])
@@ -90,25 +92,25 @@ def layer_stack(unshared: ParamReport, shared: ParamReport, layers: int) -> go.F
         y0 = i
         fig.add_shape(type="rect", x0=0, x1=1.6, y0=y0 + 0.08, y1=y0 + 0.92, line=dict(color=none_c),
                       fillcolor=none_c, opacity=0.35 + 0.5 * (i % 2))
-        fig.add_annotation(x=0.8, y=y0 + 0.5, text=f"layer {i + 1}: block {i + 1}", showarrow=False,
+        fig.add_annotation(x=0.8, y=y0 + 0.5, text=f"L{i + 1} · block {i + 1}", showarrow=False,
                            font=dict(size=11))
         fig.add_shape(type="rect", x0=2.4, x1=4.0, y0=y0 + 0.08, y1=y0 + 0.92, line=dict(color=all_c),
                       fillcolor=all_c, opacity=0.25)
-        fig.add_annotation(x=3.2, y=y0 + 0.5, text=f"layer {i + 1}: block 1", showarrow=False, font=dict(size=11))
+        fig.add_annotation(x=3.2, y=y0 + 0.5, text=f"L{i + 1} · block 1", showarrow=False, font=dict(size=11))
         fig.add_shape(type="line", x0=4.0, x1=4.8, y0=y0 + 0.5, y1=layers / 2, line=dict(color=all_c, width=1))
     fig.add_shape(type="rect", x0=4.8, x1=6.4, y0=layers / 2 - 1.5, y1=layers / 2 + 1.5, line=dict(color=all_c),
                   fillcolor=all_c, opacity=0.85)
     fig.add_annotation(x=5.6, y=layers / 2, showarrow=False, font=dict(color="white", size=12),
                        text=f"<b>block 1</b><br>{one:.2f}M<br>stored once,<br>run {layers}×")
     fig.add_annotation(x=0.8, y=layers + 0.2, showarrow=False, yanchor="bottom",
-                       text=f"<b>BERT-base</b><br>{layers} blocks stored: "
-                            f"{layers} × {block:.2f}M = {layers * block:.1f}M")
+                       text=f"<b>BERT-base</b><br>{layers} blocks stored<br>{layers} × {block:.2f}M = "
+                            f"{layers * block:.1f}M")
     fig.add_annotation(x=4.4, y=layers + 0.2, showarrow=False, yanchor="bottom",
-                       text=f"<b>ALBERT-base</b><br>{layers} layers, 1 block stored: {one:.2f}M")
-    fig.add_trace(go.Scatter(x=[0, 6.4], y=[0, layers + 2], mode="markers", marker=dict(opacity=0),
+                       text=f"<b>ALBERT-base</b><br>1 block stored<br>{one:.2f}M, run {layers}×")
+    fig.add_trace(go.Scatter(x=[0, 6.4], y=[0, layers + 3], mode="markers", marker=dict(opacity=0),
                              hoverinfo="skip", showlegend=False))
     fig.update_xaxes(visible=False, range=[-0.1, 6.5])
-    fig.update_yaxes(visible=False, range=[-0.2, layers + 2.2], autorange=False)
+    fig.update_yaxes(visible=False, range=[-0.2, layers + 3.4], autorange=False)
     fig.update_layout(title=f"Same {layers} layers, one stored block", height=420, margin=dict(l=10, r=10, t=60, b=10),
                       plot_bgcolor="rgba(0,0,0,0)")
     return fig

@@ -1,0 +1,33 @@
+"""The lecture layout in a real browser at a projector's 1280×720 (issue 16, item 2): the page's main chart
+starts inside the first screen, its controls sit in the sidebar, and a link with a view opens that view."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui.models import available_models
+
+pytestmark = pytest.mark.browser
+
+PROJECTOR = {"width": 1280, "height": 720}
+
+
+@pytest.mark.parametrize("slug, chart", [("parameters", "params_components_chart"),
+                                         ("attention", "attention-head-map-{model}")])
+def test_lecture_layout_puts_the_main_chart_above_the_fold(app, slug, chart):
+    app.page.set_viewport_size(PROJECTOR)
+    app.visit(f"{slug}?lecture=1")
+    app.assert_healthy()
+    box = app.widget(chart.format(model=available_models()[0])).bounding_box()
+    assert box is not None and 0 <= box["y"] < PROJECTOR["height"] - 150, box  # its top and a good part of it
+    sidebar = app.page.locator('[data-testid="stSidebar"]')
+    assert sidebar.locator(".st-key-params_preset, .st-key-attention-text").count() == 1  # controls moved there
+    assert "lecture=1" in app.page.url
+
+
+def test_a_link_opens_its_view_in_the_browser(app):
+    app.visit("parameters?preset=bert-large&sharing=all&M=3&strategy=cycle")
+    app.assert_healthy()
+    assert "M=3" in app.page.url and "preset=bert-large" in app.page.url
+    text = app.text()
+    assert "shared all (M=3, cycle)" in text
