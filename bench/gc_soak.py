@@ -21,6 +21,7 @@ import threading
 import time
 
 from .load import Budget, ServerProbe, SingleServer, Student, percentile, warm_up
+from .protocol import run_sync
 from .timing import Result
 
 MINUTES = 4.0
@@ -44,7 +45,7 @@ def soak(gc_on: bool, minutes: float, students: int) -> dict:
     server = SingleServer({"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if gc_on else "false"}).start()
     try:
         probe = ServerProbe(server.pids)
-        asyncio.run(warm_up(server.url))
+        run_sync(warm_up(server.url))
         probe.quiet(timeout=10)
         rss_warm = probe.rss()
         samples: list[tuple[float, int]] = []
@@ -65,7 +66,7 @@ def soak(gc_on: bool, minutes: float, students: int) -> dict:
         async def go():
             await asyncio.gather(*(s.run(deadline, budget, delay=i * 0.5) for i, s in enumerate(class_)))
 
-        asyncio.run(go())
+        run_sync(go())
         cpu = probe.cpu() - cpu0
         stop.set()
         sampler.join()

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from .protocol import Interaction, ProtocolError, Session
+from .protocol import Interaction, ProtocolError, Session, run_sync
 from .timing import Result
 
 RAMP = [5, 10, 20, 30]
@@ -232,7 +232,7 @@ def measure_cost(url: str, probe: ServerProbe, rounds: int = COST_ROUNDS, seed: 
                      "errors": [e for x in samples for e in x["errors"]], "samples": samples}
 
     for page in PAGES:
-        asyncio.run(one_page(page))
+        run_sync(one_page(page))
     return out
 
 
@@ -302,7 +302,7 @@ def run_level(url: str, probe: ServerProbe, sessions: int, duration: float, budg
 
     level.rss_before = probe.rss()
     cpu0, busy0, t0 = probe.cpu(), probe.machine_busy(), time.monotonic()
-    asyncio.run(go())
+    run_sync(go())
     level.wall_s = time.monotonic() - t0
     level.cpu_s, level.machine_busy_s = probe.cpu() - cpu0, probe.machine_busy() - busy0
     level.rss_after = probe.rss()
@@ -368,7 +368,7 @@ def run(ramp: list[int] | None = None, step_s: float | None = None) -> list[Resu
         probe = ServerProbe(servers.pids)
         rss_start = probe.rss()
         for url in servers.warm_urls:  # every replica directly: nginx would send one teacher to one replica only
-            models = asyncio.run(warm_up(url))
+            models = run_sync(warm_up(url))
         probe.quiet(timeout=10)
         rss_warm = probe.rss()
         cost = measure_cost(servers.url, probe, rounds)

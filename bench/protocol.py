@@ -22,6 +22,7 @@ connections and timeouts.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -30,6 +31,17 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+
+def run_sync(coro):
+    """asyncio.run, also from a thread whose event loop is already running (pytest with Playwright's sync API
+    keeps one open for the whole session): then the coroutine gets a fresh loop in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 DONE = {FINISHED.FINISHED_SUCCESSFULLY: "ok", FINISHED.FINISHED_WITH_COMPILE_ERROR: "compile error",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from .load import ServerProbe, SingleServer
-from .protocol import Session
+from .protocol import Session, run_sync
 from .timing import Result
 
 
@@ -41,7 +41,7 @@ def run() -> list[Result]:
                 await asyncio.to_thread(probe.quiet, 10)
                 steps.append((f"attention, all {len(models)} models", probe.rss() / 1e6))
 
-        asyncio.run(visit())
+        run_sync(visit())
     finally:
         server.stop()
     detail = "; ".join(f"{name} {mb:.0f} MB" for name, mb in steps)

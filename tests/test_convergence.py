@@ -34,7 +34,7 @@ from albertviz.live import (
 from albertviz.model import MaskedLM
 from albertviz.params import count_parameters, flops_per_token
 from albertviz.sharing import layer_plan, plan_letters
-from albertviz.train import held_out_batch
+from albertviz.train import held_out_batch, zoo_config
 
 V = len(CHAR_SPECIALS) + len(set(load_text()))  # the live models read characters
 
@@ -169,7 +169,7 @@ def test_zoo_entries_degrade_gracefully(monkeypatch, tmp_path):
 
 def test_step_time_ratios_report_params_flops_and_time():
     out = step_time_ratios(modes=("none", "all"), steps=2, warmup_steps=1, batch_size=2, seq_len=16,
-                           data=synthetic_data(30522, 16, n=80))
+                           data=synthetic_data(zoo_config("none", "full").vocab_size, 16, n=80))
     assert out["none"]["step_time_ratio"] == 1.0
     H, F = 128, 512  # the zoo shape; a layer = Q,K,V,O + LayerNorm, then up, down + LayerNorm
     layer = 4 * (H * H + H) + 2 * H + (H * F + F) + (F * H + H) + 2 * H

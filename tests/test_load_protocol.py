@@ -7,7 +7,6 @@ Also here: bertviz's d3/jQuery are served once as static files from the app's ow
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
@@ -19,7 +18,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from albertviz import bertviz_offline
 from bench import load
 from bench.browser import ROOT, StreamlitServer
-from bench.protocol import ProtocolError, Session
+from bench.protocol import ProtocolError, Session, run_sync
 
 SRC = re.compile(r'<script src="([^"]+)" integrity="([^"]+)"></script>')
 
@@ -34,7 +33,7 @@ def server():
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return run_sync(coro)
 
 
 def test_a_widget_change_reruns_the_same_page_with_every_widget_state(server):

@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from bench.protocol import ProtocolError, Session
+from bench.protocol import ProtocolError, Session, run_sync
 from deploy import classroom
 
 PAGE = "parameters"  # a real page that needs no model: the test is about the plumbing
@@ -89,7 +89,7 @@ def test_the_page_and_its_websocket_stick_to_one_replica(room):
             r = await s.open(PAGE)
             assert r.ok and r.latency < 120, r.errors
 
-    asyncio.run(check())
+    run_sync(check())
     # new students without a cookie are spread over the replicas, not all sent to one
     assert len({page_load()[0] for _ in range(12)}) == 2
 
@@ -136,4 +136,4 @@ def test_killing_a_replica_disconnects_only_its_students(room):
         with urllib.request.urlopen(room.url + "/_stcore/health", timeout=10) as h:
             assert h.status == 200
 
-    asyncio.run(scenario())
+    run_sync(scenario())
