@@ -29,6 +29,7 @@ from .browser import (
     chromium_missing_message,
     wait_idle_async,
 )
+from .load import SENTENCES, WORDS  # one list of what simulated students type
 from .timing import Result
 
 SESSIONS = 20
@@ -40,13 +41,6 @@ ARRIVAL_S = 1.5  # students open the page one after another, not in the same mil
 FIRST_LOAD_TIMEOUT_S = 300.0
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
 GOALS = {"p95_s": 2.0, "errors": 0, "rss_growth_mb": 300.0}
-SENTENCES = ["The cat sat on the mat because it was tired.", "To be, or not to be, that is the question.",
-             "A rose by any other name would smell as sweet.", "The students trained a tiny model today.",
-             "Shared layers reuse the very same weights.", "Now is the winter of our discontent.",
-             "All the world's a stage, and all the men and women merely players.",
-             "The quick brown fox jumps over the lazy dog.", "Attention is all you need, they said.",
-             "My teacher explained parameter sharing with a picture."]
-WORDS = ["castle", "storm", "king", "ghost", "river", "garden", "letter", "sword", "night", "music"]
 SHARING = ["not shared (BERT)", "all-shared (ALBERT)", "shared FFN", "shared attention"]
 EMBEDDING = ["full", "factorized", "hashed"]
 PRESETS = ["bert-base", "albert-base", "albert-large", "bert-tiny", "albert-xxlarge"]
