@@ -117,7 +117,7 @@ class LiveSettings:
     share_strategy: str = "sequence"  # shared models: Takase & Kiyono's order of the M groups
     num_groups: int = 1  # same shape: M (1 = ALBERT); equal parameters: M = layers by construction
     layers: int = 4  # same shape: every model's depth; equal parameters: the unshared model's L (shared: 2L)
-    steps: int = 1000
+    steps: int = 800
     lr: float = 2e-3
     warmup: int = 30
     batch_size: int = 64
@@ -131,7 +131,7 @@ class LiveSettings:
     def default(cls, experiment: str = "same_shape") -> LiveSettings:
         """The page's defaults for an experiment: each finishes within a minute on an idle 2-core CPU."""
         if experiment == "equal_params":
-            return cls(experiment="equal_params", modes=(), share_strategy="cycle", layers=2, steps=400,
+            return cls(experiment="equal_params", modes=(), share_strategy="cycle", layers=2, steps=300,
                        batch_size=32, seeds=(0, 1, 2), lr_factors=(0.5, 1.0, 2.0), eval_every=50)
         return cls()
 
