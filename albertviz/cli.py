@@ -10,12 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import ConfigError
+from albertviz.core.config import ConfigError
 
 
 def export_hf(cell: str, out_dir: Path) -> Path:
-    from . import zoo
-    from .hf import export_hf_folder
+    from albertviz import zoo
+    from albertviz.core.hf import export_hf_folder
 
     if "-" not in cell:
         raise zoo.ZooError(f"A zoo cell is named SHARING-EMBEDDING, e.g. all-factorized; got {cell!r}.")
@@ -27,7 +27,7 @@ def export_hf(cell: str, out_dir: Path) -> Path:
 
 
 def list_models() -> None:
-    from . import checkpoints
+    from albertviz import checkpoints
 
     found = checkpoints.discover()
     print(f"ALBERTVIZ_MODELS: {[str(p) for p in checkpoints.configured_folders()] or 'not set'}; "
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("dir", type=Path, help="output folder")
     sub.add_parser("list-models", help="checkpoints the app would offer, and why any is unavailable")
     args = p.parse_args(argv)
-    from .zoo import ZooError
+    from albertviz.zoo import ZooError
 
     try:
         if args.command == "export-hf":

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import PRESETS, ModelConfig
-from .params import count_parameters
+from albertviz.core.config import PRESETS, ModelConfig
+from albertviz.core.params import count_parameters
 
 AVG_TASKS = ("SQuAD1.1", "SQuAD2.0", "MNLI", "SST-2", "RACE")
 

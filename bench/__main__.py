@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .timing import machine
+from bench.timing import machine
 
 MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.convergence", "bench.pages"]
 # Only when named: `make load` (python -m bench load: simulated students on the websocket protocol), the old

@@ -7,11 +7,10 @@ import statistics
 import time
 from dataclasses import replace
 
-from albertviz import verdicts
-from albertviz.convergence import step_time_ratios
-from albertviz.live import LiveRun, LiveSettings, frequency_only_loss, live_data
-
-from .timing import Result, as_served
+from albertviz.lessons import verdicts
+from albertviz.lessons.convergence import step_time_ratios
+from albertviz.lessons.live import LiveRun, LiveSettings, frequency_only_loss, live_data
+from bench.timing import Result, as_served
 
 
 def default_run(experiment: str) -> Result:

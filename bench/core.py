@@ -8,8 +8,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from albertviz import PRESETS, count_parameters, from_hf
-
-from .timing import Result, interleaved
+from bench.timing import Result, interleaved
 
 
 def count_all_presets() -> Result:

@@ -20,9 +20,9 @@ import statistics
 import threading
 import time
 
-from .load import Budget, ServerProbe, SingleServer, Student, percentile, warm_up
-from .protocol import run_sync
-from .timing import Result
+from bench.load import Budget, ServerProbe, SingleServer, Student, percentile, warm_up
+from bench.protocol import run_sync
+from bench.timing import Result
 
 MINUTES = 4.0
 STUDENTS = 6

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from .protocol import Interaction, ProtocolError, Session, run_sync
-from .timing import Result
+from bench.protocol import Interaction, ProtocolError, Session, run_sync
+from bench.timing import Result
 
 RAMP = [5, 10, 20, 30]
 STEP_S = 45.0
@@ -284,7 +284,7 @@ def run_level(url: str, probe: ServerProbe, sessions: int, duration: float, budg
         tasks = [s.run(deadline, budget, delay=ARRIVAL_S * i / max(1, sessions)) for i, s in enumerate(students)]
         bound = ARRIVAL_S + duration + 2 * INTERACTION_TIMEOUT_S + 30
         if browsers:
-            from . import load_browser
+            from bench import load_browser
 
             tasks.append(load_browser.sample(url, [m for m in (models or [])], browsers, duration))
             # a tab's first page load (the JS bundle, on the server's busy cores) is bounded separately
@@ -319,7 +319,7 @@ class SingleServer:
     """One `streamlit run app.py`, as a teacher starts it (bench.browser.StreamlitServer)."""
 
     def __init__(self, env: dict[str, str]):
-        from .browser import ROOT, StreamlitServer
+        from bench.browser import ROOT, StreamlitServer
 
         self.server = StreamlitServer(env=env, log_path=ROOT / "bench" / ".load-server.log")
         self.url = self.server.url

@@ -18,7 +18,7 @@ import re
 import statistics
 import time
 
-from .browser import (
+from bench.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     EXCEPTION,
@@ -29,8 +29,8 @@ from .browser import (
     chromium_missing_message,
     wait_idle_async,
 )
-from .load import SENTENCES, WORDS  # one list of what simulated students type
-from .timing import Result
+from bench.load import SENTENCES, WORDS  # one list of what simulated students type
+from bench.timing import Result
 
 SESSIONS = 20
 MAX_TABS = 3  # alongside the protocol-level class
@@ -193,7 +193,7 @@ def warm_up(url: str, models: list[str]) -> None:
     """The teacher opens both pages once (and each model once) before class: first-load costs are not the class's."""
     from playwright.sync_api import sync_playwright
 
-    from .browser import wait_idle
+    from bench.browser import wait_idle
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -231,7 +231,7 @@ def run(sessions: int = SESSIONS, duration: float = DURATION_S) -> list[Result]:
     why = chromium_missing_message()
     if why:
         raise SystemExit(why)
-    from ui.models import available_models, label
+    from albertviz_app.ui.models import available_models, label
 
     models = [label(k) for k in available_models()]
     load_before = os.getloadavg()

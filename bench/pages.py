@@ -9,14 +9,14 @@ from pathlib import Path
 import torch
 from streamlit.testing.v1 import AppTest
 
-from .timing import Result, as_served
+from bench.timing import Result, as_served
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCHES = {"attention": "attention-model", "hidden_states": "hidden_states_model_a"}
 
 
 def rerun_after_switch(slug: str, widget: str, models=("none-full", "all-full"), repeats: int = 8) -> Result:
-    at = AppTest.from_file(str(ROOT / "views" / f"{slug}.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "albertviz_app" / "views" / f"{slug}.py"), default_timeout=300)
     at.run()
     for key in models:  # warm every cache the switch will hit
         at.selectbox(key=widget).set_value(key).run()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from .load import ServerProbe, SingleServer
-from .protocol import Session, run_sync
-from .timing import Result
+from bench.load import ServerProbe, SingleServer
+from bench.protocol import Session, run_sync
+from bench.timing import Result
 
 
 def run() -> list[Result]:

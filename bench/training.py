@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
-from albertviz.model import MaskedLM
-from albertviz.train import TrainConfig, mask_tokens, zoo_config
-
-from .timing import Result, interleaved
+from albertviz.core.model import MaskedLM
+from albertviz.training.config import TrainConfig
+from albertviz.training.masking import mask_tokens
+from albertviz.zoo.cells import zoo_config
+from bench.timing import Result, interleaved
 
 
 def trainer_vs_hf() -> Result:

@@ -14,8 +14,7 @@ import sys
 import time
 
 from albertviz import zoo
-
-from .timing import Result
+from bench.timing import Result
 
 _COLD = """
 import time, json

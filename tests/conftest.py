@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def page_file(slug: str) -> str:
-    """Absolute path of views/<slug>.py (AppTest resolves relative paths against the test file)."""
-    return str(ROOT / "views" / f"{slug}.py")
+    """Absolute path of albertviz_app/views/<slug>.py (AppTest resolves relative paths against the test file)."""
+    return str(ROOT / "albertviz_app" / "views" / f"{slug}.py")
 
 
 def charts(at) -> dict[str, dict]:

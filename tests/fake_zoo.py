@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import save_file
 
 from albertviz import MaskedLM, ModelConfig, zoo
-from albertviz.tokenizer import load_tokenizer, vocab_list
+from albertviz.data.tokenizer import load_tokenizer, vocab_list
 
 
 def fake_config(name: str, layers: int = 3) -> ModelConfig:

@@ -15,9 +15,9 @@ import torch
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from ..analysis import attention_entropy, attention_share, mean_attention_distance
-from ..config import ModelConfig
-from ..sharing import layer_plan, plan_letters
+from albertviz.analysis.measures import attention_entropy, attention_share, mean_attention_distance
+from albertviz.core.config import ModelConfig
+from albertviz.core.sharing import layer_plan, plan_letters
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]")
 COLORSCALE = "Blues"

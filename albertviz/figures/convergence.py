@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..convergence import SHARING_LABELS, LossCurve, UseGradients
-from .axes import log_axis
-from .palette import OKABE_ITO, SERIES, SHARING_COLORS
+from albertviz.figures.axes import log_axis
+from albertviz.figures.palette import OKABE_ITO, SERIES, SHARING_COLORS
+from albertviz.lessons.convergence import SHARING_LABELS, LossCurve, UseGradients
 
 MODE_COLORS = {**SHARING_COLORS,
                # the equal-parameter experiment's arms: unshared as not-shared, shared as all-shared

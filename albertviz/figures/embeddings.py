@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .axes import log_axis
-from .palette import OKABE_ITO
+from albertviz.figures.axes import log_axis
+from albertviz.figures.palette import OKABE_ITO
 
 EMBEDDING_COLORS = {"full": OKABE_ITO["blue"], "factorized": OKABE_ITO["orange"], "hashed": OKABE_ITO["bluish green"]}
 _MARGIN = dict(l=10, r=10, t=60, b=40)

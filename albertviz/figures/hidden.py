@@ -14,8 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..analysis import pca_2d
-from .palette import SERIES
+from albertviz.analysis.measures import pca_2d
+from albertviz.figures.palette import SERIES
 
 COLORS = SERIES  # Okabe-Ito: the models picked on the page, in order
 

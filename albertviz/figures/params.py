@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from ..params import ParamReport
-from .palette import OKABE_ITO, SHARING_COLORS
+from albertviz.core.params import ParamReport
+from albertviz.figures.palette import OKABE_ITO, SHARING_COLORS
 
 # attention and FFN in the colours of the sharing modes that share them
 COMPONENT_COLORS = {"embeddings": OKABE_ITO["sky blue"], "attention": SHARING_COLORS["attention"],

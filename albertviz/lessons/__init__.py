@@ -4,7 +4,7 @@
 `lessons.<name>`); `fig1` the Hidden states page's verdict on ALBERT's Fig. 1.
 """
 
-from .statements import (
+from albertviz.lessons.statements import (
     ALBERT_STEPS,
     LABELS,
     STEP_NAMES,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import paper
-from ..config import PRESETS, ModelConfig
-from ..params import count_parameters, flops_per_token
+from albertviz import paper
+from albertviz.core.config import PRESETS, ModelConfig
+from albertviz.core.params import count_parameters, flops_per_token
 
 LABELS = {"bert-base": "BERT-base", "bert-large": "BERT-large", "albert-base": "ALBERT-base",
           "albert-large": "ALBERT-large", "albert-xlarge": "ALBERT-xlarge", "albert-xxlarge": "ALBERT-xxlarge"}

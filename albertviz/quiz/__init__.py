@@ -84,7 +84,7 @@ class Question:
 
 def _render(text: str, field: str, where: str) -> str:
     """Fill in `{fact}` placeholders; an unknown fact or a bad format refuses the entry."""
-    from .facts import FactError, render
+    from albertviz.quiz.facts import FactError, render
 
     try:
         return render(text)
@@ -134,7 +134,7 @@ def _numeric_fields(entry: dict, where: str) -> dict:
     if "answer" in entry and "compute" in entry:
         raise BankError(f"{where}: give either 'answer' or 'compute', not both.")
     if "compute" in entry:
-        from .facts import FactError, number
+        from albertviz.quiz.facts import FactError, number
 
         try:
             answer = number(str(entry["compute"]))

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..config import ModelConfig
-from ..params import count_parameters
-from ..sharing import num_blocks, plan_letters
-from . import TOPICS, Question
+from albertviz.core.config import ModelConfig
+from albertviz.core.params import count_parameters
+from albertviz.core.sharing import num_blocks, plan_letters
+from albertviz.quiz import TOPICS, Question
 
 # Self-assessment for open questions: label → score.
 RATINGS: dict[str, float] = {"Nailed it": 1.0, "Partly": 0.5, "Missed it": 0.0}

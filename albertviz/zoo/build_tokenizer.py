@@ -4,8 +4,8 @@ Deterministic for the same text; the result is committed as albertviz/zoo/tokeni
 corpus needs it again (and then the whole zoo must be retrained).
 """
 
-from ..corpus import zoo_sources
-from ..tokenizer import TOKENIZER_PATH, train_wordpiece
+from albertviz.data.corpus import zoo_sources
+from albertviz.data.tokenizer import TOKENIZER_PATH, train_wordpiece
 
 if __name__ == "__main__":
     tok = train_wordpiece([text for _, text in zoo_sources()])

@@ -5,7 +5,7 @@
   at single-piece words, against that set's best constant guess;
 - attention entropy per layer (1 = uniform), with and without [CLS]/[SEP] columns;
 - KL(MiniLM ‖ model) per layer on held-out chunks, MiniLM's maps carried over to the zoo's pieces
-  (`albertviz.distill`): how far each model's attention is from a real pretrained BERT's. No cell was trained
+  (`albertviz.analysis.teacher`): how far each model's attention is from a real pretrained BERT's. No cell was trained
   towards these maps.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..analysis import attention_entropy
-from ..model import MaskedLM
+from albertviz.analysis.measures import attention_entropy
+from albertviz.core.model import MaskedLM
 
 EVERYDAY_PATH = Path(__file__).resolve().parent / "everyday_sentences.tsv"
 N_ATTENTION_CHUNKS = 64
@@ -58,16 +58,16 @@ def everyday_accuracy(model: MaskedLM, tokenizer, items: list[tuple[str, str]]) 
 
 @lru_cache(maxsize=1)
 def _minilm():
-    from . import load_pretrained
+    from albertviz.zoo import load_pretrained
 
     return load_pretrained("minilm-l6")
 
 
 def held_out_teacher_maps(n: int = N_ATTENTION_CHUNKS) -> tuple[np.ndarray, np.ndarray]:
     """(held-out chunk indices, MiniLM's maps on them carried over to the zoo's pieces (n, L, T, T))."""
-    from ..corpus import split, zoo_chunks, zoo_sources
-    from ..distill import teacher_maps
-    from ..tokenizer import load_tokenizer
+    from albertviz.analysis.teacher import teacher_maps
+    from albertviz.data.corpus import split, zoo_chunks, zoo_sources
+    from albertviz.data.tokenizer import load_tokenizer
 
     chunks = zoo_chunks(load_tokenizer(), 64)
     _, held = split(chunks.ids)
@@ -79,7 +79,7 @@ def held_out_teacher_maps(n: int = N_ATTENTION_CHUNKS) -> tuple[np.ndarray, np.n
 @torch.no_grad()
 def attention_report(model: MaskedLM, chunks: torch.Tensor, teacher: np.ndarray | None) -> dict:
     """Per-layer entropy (with and without [CLS]/[SEP]) and, given MiniLM's maps, per-layer KL to them."""
-    from ..distill import kl_per_layer
+    from albertviz.analysis.teacher import kl_per_layer
 
     att = torch.stack(model.encoder(chunks).attentions)  # (L, B, heads, T, T)
     T = chunks.shape[1]
@@ -109,16 +109,16 @@ def init_report(model: MaskedLM, data) -> dict:
 
 def cell_report(model: MaskedLM, data, eval_batch, seed: int) -> dict:
     """Everything `train_cell` records about a finished model (see the module docstring)."""
-    from ..params import count_parameters
-    from ..tokenizer import load_tokenizer
-    from ..train import evaluate_mlm
+    from albertviz.core.params import count_parameters
+    from albertviz.data.tokenizer import load_tokenizer
+    from albertviz.training.trainer import evaluate_mlm
 
     model.eval()
     tok = load_tokenizer()
     idx, teacher = held_out_teacher_maps()
     enc = count_parameters(model.config)
     head = count_parameters(model.config, include_head=True)
-    from ..train import new_model
+    from albertviz.zoo.cells import new_model
 
     cfg = model.config
     fresh = new_model(cfg.sharing, cfg.embedding, seed=seed)

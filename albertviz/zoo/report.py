@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import EMBEDDING_TYPES, SHARING_MODES
-from . import list_models, seed_entries
+from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
+from albertviz.zoo import list_models, seed_entries
 
 SHARING_HEADINGS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN", "attention": "shared attention"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.models import available_models
+from albertviz_app.ui.models import available_models
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 
 from albertviz import PRESETS, count_parameters
-from albertviz.surgery import OPERATIONS
-from ui.models import available_models, label, load_model
-from ui.nav import PAGES
+from albertviz.analysis.surgery import OPERATIONS
+from albertviz_app.ui.models import available_models, label, load_model
+from albertviz_app.ui.nav import PAGES
 
 pytestmark = pytest.mark.browser
 

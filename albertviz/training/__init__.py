@@ -1,0 +1,1 @@
+"""Masked-language-model training: masking, schedules, the step loop with checkpoints (zoo and live runs)."""

@@ -1,0 +1,106 @@
+"""What every page starts with: its view restored from the URL, the sidebar's view options, the lecture layout.
+
+The lecture layout (sidebar toggle, or `?lecture=1` in a link) is for a projector at 1280×720: larger type,
+the page's main chart first, explanatory captions folded under "Why?", the controls in the sidebar. It is
+one choice for the whole session (kept in a non-widget key, so it survives page switches) and travels in
+every page's URL and copied link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from albertviz_app.ui import export
+from albertviz_app.ui.viewstate import FALSE, TRUE, Param, ViewState
+
+LECTURE_PARAM, LECTURE_KEY, LECTURE_STORE = "lecture", "lecture_toggle", "_lecture"
+
+LECTURE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
+[data-testid="stSidebar"] p, [data-testid="stSidebar"] label { font-size: 1.2rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.3rem; padding-top: 0; }
+[data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricLabel"] p { font-size: 1rem; }
+[data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
+</style>"""
+
+
+def _lecture_from_url() -> bool:
+    raw = st.query_params.get(LECTURE_PARAM)
+    if raw is None or raw.lower() in FALSE:
+        return False
+    if raw.lower() in TRUE:
+        return True
+    st.toast(f"The link's `{LECTURE_PARAM}={raw[:20]}` is not on/off (use 1); the normal layout is shown.",
+             icon="🔗", duration="long")
+    return False
+
+
+def lecture_control() -> bool:
+    """The sidebar toggle, seeded once per session from `?lecture=`; mirrors itself into the URL."""
+    ss = st.session_state
+    if LECTURE_STORE not in ss:
+        ss[LECTURE_STORE] = _lecture_from_url()
+    if LECTURE_KEY not in ss:
+        ss[LECTURE_KEY] = ss[LECTURE_STORE]
+    on = st.sidebar.toggle("🎓 Lecture layout", key=LECTURE_KEY,
+                           help="For a projector: larger type, the main chart first, explanations under "
+                                "'Why?', controls here in the sidebar. Also `?lecture=1` in a link.")
+    ss[LECTURE_STORE] = on
+    if on and st.query_params.get(LECTURE_PARAM) != "1":
+        st.query_params[LECTURE_PARAM] = "1"
+    elif not on and LECTURE_PARAM in st.query_params:
+        del st.query_params[LECTURE_PARAM]
+    return on
+
+
+@dataclass
+class Page:
+    view: ViewState
+    lecture: bool
+
+    def controls(self):
+        """Where the page's inputs go: the sidebar in the lecture layout, else in place."""
+        return st.sidebar if self.lecture else st.container()
+
+    def why(self, text: str, where=None) -> None:
+        """An explanation: a caption normally, folded under "Why?" in the lecture layout."""
+        box = where or st
+        if self.lecture:
+            box.expander("Why?").markdown(text)
+        else:
+            box.caption(text)
+
+    def intro(self, text: str) -> None:
+        """The page's opening paragraph: shown normally, folded under "Why?" in the lecture layout."""
+        if self.lecture:
+            st.expander("Why? — what this page shows").markdown(text)
+        else:
+            st.markdown(text)
+
+    def chart(self, fig, key: str, where=None, **kwargs) -> None:
+        export.chart(fig, key, where=where, lecture=self.lecture, **kwargs)
+
+    def table(self, data, key: str, name: str | None = None, where=None, **kwargs) -> None:
+        export.table(data, key, name, where=where, **kwargs)
+
+    def publish(self) -> None:
+        self.view.publish()
+
+
+def start(slug: str, params: Sequence[Param] = ()) -> Page:
+    """Restore the page's view from the URL, then draw the sidebar's view options (link, lecture, format)."""
+    view = ViewState(slug, params)
+    view.restore()
+    st.sidebar.markdown("**View**")
+    lecture = lecture_control()
+    export.image_format_control()
+    view.link_control()
+    if lecture:
+        st.html(LECTURE_CSS)
+    return Page(view, lecture)

@@ -1,0 +1,195 @@
+"""Hidden states: ALBERT Fig. 1, layer-similarity maps, a token's path, and live surgery on MiniLM."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from albertviz import count_parameters
+from albertviz.analysis import surgery
+from albertviz.analysis.measures import input_output_distance, layer_cka_matrix, layer_cosine_matrix
+from albertviz.figures import hidden as figs
+from albertviz.lessons import fig1
+from albertviz.zoo.cells import zoo_config
+from albertviz.zoo.fig1 import held_out_fig1, held_out_fig1_seeds
+from albertviz_app.ui.feedback import friendly_errors, sentence_input, truncation_notice
+from albertviz_app.ui.models import MINILM, available_models, label, load_model, model_picker, unavailable_models
+from albertviz_app.ui.page import start
+from albertviz_app.ui.viewstate import Param
+
+P = "hidden_states"
+DEFAULT_TEXT = "The ghost of the king walks the castle walls at midnight."
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def hidden_views(key: str, text: str) -> dict:
+    """Everything the charts need from one model on one sentence, as arrays (cached per model × text)."""
+    model = load_model(key)
+    enc, out = model.run(text)
+    hs = tuple(h[0] for h in out.hidden_states)  # L+1 × (T, H)
+    return {"encoded": enc, "max_len": model.config.max_position_embeddings, "config": model.config,
+            "fig1": input_output_distance(hs), "cosine": layer_cosine_matrix(hs), "cka": layer_cka_matrix(hs),
+            "states": np.stack([h.numpy() for h in hs]), "sha256": model.entry.get("sha256")}
+
+
+@st.cache_resource(show_spinner="Finding the singular directions of MiniLM's embedding…")
+def minilm_basis() -> surgery.EmbeddingBasis:
+    return surgery.embedding_basis(load_model(MINILM).encoder)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def operated(op: str, k: int, E: int) -> surgery.SurgeryResult:
+    basis = minilm_basis() if op == "factorize" else None
+    return surgery.apply(load_model(MINILM).encoder, op, k=k, E=E, basis=basis)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def original_run(text: str):
+    return load_model(MINILM).run(text)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def surgery_view(op: str, k: int, E: int, text: str) -> dict:
+    enc, base = original_run(text)
+    result = operated(op, k, E)
+    new = result.encoder(torch.tensor([enc.ids]), token_type_ids=torch.tensor([enc.type_ids]))
+    d = surgery.drift(base, new)
+    return {"tokens": enc.tokens, "cosine": d.token_cosine, "tv": d.attention_tv, "total": result.report.total,
+            "config": result.config, "description": result.description, "kept": result.variance_kept}
+
+
+@st.cache_data(show_spinner=False)
+def fig1_verdict() -> str:
+    """The zoo's answer to Fig. 1 over every trained seed of all-shared vs not-shared (held-out averages)."""
+    curves = {k: [e["degrees"] for e in held_out_fig1_seeds(k).values()] for k in ("all-full", "none-full")}
+    if not curves["all-full"] or not curves["none-full"]:
+        return "No held-out Fig. 1 averages for the zoo yet (`python -m albertviz.zoo.fig1` writes them)."
+    entry = load_model("none-full").entry
+    return fig1.verdict(curves["all-full"], curves["none-full"], entry["config"]["num_layers"],
+                        entry.get("tokens_seen"))
+
+
+pickable = available_models() + unavailable_models()
+
+
+def first_of(key: str):
+    return lambda: key if key in pickable else pickable[0]
+
+
+page = start(P, [
+    Param("text", f"{P}_sentence", DEFAULT_TEXT),
+    Param("modelA", f"{P}_model_a", first_of("none-full"), options=pickable),
+    Param("modelB", f"{P}_model_b", first_of("all-full"), options=pickable),
+    Param("similarity", f"{P}_similarity", "cosine", options=["cosine", "linear CKA"]),
+    Param("token", f"{P}_token", ""),  # "1: ghost"; its real default and choices: settle() below
+    Param("surgery", f"{P}_surgery_op", next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
+    Param("tie", f"{P}_tie_k", 1, kind=int, low=1, high=6),
+    Param("E", f"{P}_rank", 128, kind=int, low=2, high=384),
+])
+
+st.title("Hidden states: what reused layers do to a token")
+page.intro("Run one sentence through two models and watch the hidden state change layer by layer. "
+           "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
+           "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
+with page.controls():
+    text = sentence_input("Sentence", key=f"{P}_sentence", default=DEFAULT_TEXT)
+    col_a, col_b = (st.container(), st.container()) if page.lecture else st.columns(2)
+    with col_a:
+        key_a = model_picker(f"{P}_model_a", default="none-full", label_text="Model A")
+    with col_b:
+        key_b = model_picker(f"{P}_model_b", default="all-full", label_text="Model B")
+page.publish()
+if text is None:
+    st.stop()
+
+views = {}
+with friendly_errors("the hidden states"), st.spinner("Running both models…"):
+    for key in dict.fromkeys([key_a, key_b]):
+        views[key] = hidden_views(key, text)
+        truncation_notice(views[key]["encoded"], views[key]["max_len"])
+
+if views:
+    st.subheader("ALBERT Fig. 1: how much each layer changes its input")
+    held = {label(k): held_out_fig1(k, v["sha256"]) for k, v in views.items()}
+    page.chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}_fig1")
+    missing = [n for n, h in held.items() if h is None]
+    page.why("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
+               "this sentence's tokens (solid) and over 64 held-out chunks of the zoo's text (dashed, ±1 s.d.). "
+               "ALBERT's Fig. 1 (BERT-large vs ALBERT-large) found the shared model's curves smoother, "
+               "oscillating rather than converging to 0. L2 grows with the hidden size (MiniLM H=384, zoo "
+               f"H={zoo_config('none', 'full').hidden_size}): compare angles across sizes, not distances.")
+    st.markdown(fig1_verdict())
+    if missing:
+        st.info(f"No precomputed held-out average for {', '.join(missing)} yet (it appears after "
+                "`python -m albertviz.zoo.fig1`); showing this sentence only.", icon="ℹ️")
+
+    st.subheader("Layer × layer similarity of hidden states")
+    metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=f"{P}_similarity")
+    page.publish()
+    cols = st.columns(len(views))
+    for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
+        m = v["cosine"] if metric == "cosine" else v["cka"]
+        page.chart(figs.similarity_heatmap(m, label(k), metric), key=f"{P}_sim_{slot}", where=col)
+    page.why("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
+               "cosine, or linear CKA (Kornblith et al.), which compares whole token geometries and ignores "
+               "rotation and scale. **What to notice:** how fast similarity fades away from the diagonal. A "
+               "shared block is the same function at every depth, yet its input keeps changing, so its layers "
+               "need not stay alike: compare how far the last layer is from the embedding in each model.")
+
+    st.subheader("One token's path through the layers")
+    tokens = next(iter(views.values()))["encoded"].tokens
+    # The labels themselves are the options: a new sentence then gives new options, and the box cannot keep
+    # showing the previous sentence's token (with integer options the browser kept the old label).
+    choices = [f"{i}: {t}" for i, t in enumerate(tokens)]
+    page.view.settle("token", choices, choices[min(1, len(choices) - 1)])
+    picked = st.selectbox("Token", choices, key=f"{P}_token")
+    page.publish()
+    index = choices.index(picked) if picked in choices else min(1, len(choices) - 1)
+    cols = st.columns(len(views))
+    for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
+        page.chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1),
+                                          label(k)), key=f"{P}_traj_{slot}", where=col)
+    page.why("The chosen token's hidden state after each layer, projected onto the two main directions of "
+               "all tokens at all layers (grey). **What to notice:** does the path take long steps and settle, "
+               "or keep circling? Repeatedly applying one shared layer often gives a looping, oscillating path.")
+
+st.divider()
+st.subheader("Live surgery on the real MiniLM")
+st.markdown("Change the pretrained all-MiniLM-L6-v2 (6 layers, H=384) into an ALBERT-shaped model *without "
+            "retraining*, and measure how far its outputs move on the sentence above.")
+op = st.radio("Operation", list(surgery.OPERATIONS), format_func=surgery.OPERATIONS.get, horizontal=True,
+              key=f"{P}_surgery_op")
+k, E = 0, 128
+if op == "tie":
+    k = st.slider("Layer k whose weights every layer reuses", 1, 6, key=f"{P}_tie_k") - 1
+elif op == "factorize":
+    E = st.slider("Embedding rank E", 2, 384, key=f"{P}_rank")
+page.publish()
+with friendly_errors("the surgery"), st.spinner("Operating…"):
+    s = surgery_view(op, k, E, text)
+    before = count_parameters(load_model(MINILM).config).total
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Parameters after surgery", f"{s['total']:,}", delta=f"{s['total'] - before:+,}",
+              delta_color="inverse")
+    c2.metric("Saving vs. MiniLM", f"{1 - s['total'] / before:.1%}", help=f"MiniLM has {before:,} parameters.")
+    c3.metric("Mean cosine to original", f"{s['cosine'].mean():.3f}", help="Last hidden state, mean over tokens.")
+    c4.metric("Mean attention change (TV)", f"{s['tv'].mean():.3f}")
+    st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
+    d1, d2 = st.columns(2)
+    page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=f"{P}_drift_tokens", where=d1)
+    page.chart(figs.attention_drift_figure(s["tv"]), key=f"{P}_drift_attention", where=d2)
+    page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
+               "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
+               f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
+               f"parameters and leaves the final hidden states at mean cosine {s['cosine'].mean():.2f} to the "
+               "original's — ALBERT's shared layers work because they are *trained* shared, not cut from an "
+               "unshared model.")
+    if op == "factorize":
+        energy = minilm_basis().energy.numpy()
+        page.chart(figs.spectrum_figure(energy, E - 1), key=f"{P}_spectrum")
+        H = load_model(MINILM).config.hidden_size
+        kept = float(energy[:E - 1].sum() / energy.sum())
+        page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
+                   f"because the E-dim LayerNorm removes one direction. **Here:** MiniLM's word table keeps "
+                   f"{kept:.0%} at E−1 = {E - 1}. Two reference points: a random matrix of this shape has an "
+                   f"almost flat spectrum and would keep ≈{(E - 1) / H:.0%} ((E−1)/H), while a matrix of rank "
+                   f"≤ {E - 1} would keep 100%. The closer to the random case, the more a small E costs.")

@@ -1,0 +1,220 @@
+"""Quiz: practice questions with instant feedback, and interview cards you rate yourself.
+
+The whole quiz is one `QuizSession` (albertviz.quiz.engine) kept in st.session_state, so switching to
+another page and back finds it where it was. Interview notes live in the session too (and so in the CSV);
+the setup and a half-given answer are kept by ui.keep, as Streamlit forgets widgets a run does not draw.
+This page only reads widgets and draws.
+"""
+
+import time
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from albertviz.quiz import TOPICS, Question, load_bank
+from albertviz.quiz.engine import RATINGS, AnswerError, QuizError, QuizSession, interview_session, practice_session
+from albertviz_app.ui import keep
+from albertviz_app.ui.export import table
+from albertviz_app.ui.nav import PAGES
+from albertviz_app.ui.page import start
+
+STATE = "quiz_session"  # not a widget key: Streamlit keeps it across page switches
+MODES = {"practice": "Practice — instant feedback", "interview": "Interview — open cards, rate yourself"}
+LENGTHS = {"practice": 10, "interview": 5}  # questions, cards
+SETUP = ("quiz_mode", "quiz_topics", "quiz_length", "quiz_seed", "quiz_timer", "quiz_minutes")
+
+
+@st.cache_resource
+def bank() -> list[Question]:
+    return load_bank()
+
+
+def link(slug: str) -> None:
+    """A link to the page where the idea can be seen (plain text when the page is not in the menu)."""
+    info = next(p for p in PAGES if p.slug == slug)
+    try:
+        st.page_link(info.path, label=f"See it on the {info.title} page", icon=info.icon)
+    except StreamlitAPIException:
+        st.caption(f"{info.icon} See it on the {info.title} page.")
+
+
+def mode_changed() -> None:
+    """Each mode starts at its own length (the one number box used to keep practice's 10 for interviews)."""
+    st.session_state["quiz_length"] = LENGTHS[st.session_state["quiz_mode"]]
+    topics = st.session_state.get("quiz_topics")
+    if st.session_state["quiz_mode"] == "interview" and topics is not None:
+        st.session_state["quiz_topics"] = [t for t in topics if t != "computed"]
+
+
+def first(key: str, value) -> dict:
+    """A widget's default, passed only while it has no value (a kept one would be set twice)."""
+    return {} if key in st.session_state else {"value": value}
+
+
+def setup() -> None:
+    """Choose mode, topics, length and seed, then start."""
+    keep.restore(*SETUP)
+    mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="quiz_mode", horizontal=True,
+                    on_change=mode_changed)
+    interview = mode == "interview"
+    choices = [t for t in TOPICS if not (interview and t == "computed")]
+    topics = st.multiselect("Topics", choices, default=None if "quiz_topics" in st.session_state else choices,
+                            format_func=TOPICS.get, key="quiz_topics")
+    c1, c2, c3 = st.columns(3)
+    length = c1.number_input("Questions" if not interview else "Cards", 1, 50, key="quiz_length",
+                             **first("quiz_length", LENGTHS[mode]))
+    seed = c2.number_input("Seed", 0, 1_000_000, key="quiz_seed", **first("quiz_seed", 0),
+                           help="The same seed gives the same questions in the same order.")
+    limit = None
+    if interview and c3.toggle("Timer", key="quiz_timer", help="Practise answering under time pressure."):
+        limit = 60.0 * c3.number_input("Minutes per card", 1, 15, key="quiz_minutes", **first("quiz_minutes", 2))
+    keep.remember(*SETUP)
+    if st.button("Start", key="quiz_start", type="primary"):
+        try:
+            st.session_state[STATE] = (
+                interview_session(bank(), int(length), int(seed), topics, limit) if interview
+                else practice_session(bank(), topics, int(length), int(seed)))
+            keep.forget("quiz_answer_")
+            st.rerun()
+        except QuizError as err:
+            st.warning(str(err), icon="🧭")
+
+
+def answer_widget(q: Question, i: int) -> object:
+    """The input for one closed question; returns the raw response for the engine to grade.
+
+    A half-given answer survives a visit to another page (ui.keep)."""
+    keys = [f"quiz_answer_{i}_{j}" for j in range(len(q.options))] if q.kind == "multiple" else [f"quiz_answer_{i}"]
+    keep.restore(*keys)
+    if q.kind == "single":
+        response = st.radio("Your answer", range(len(q.options)), format_func=lambda j: q.options[j], index=None,
+                            key=f"quiz_answer_{i}")
+    elif q.kind == "multiple":
+        st.caption("Tick every option that is true.")
+        response = [j for j, o in enumerate(q.options) if st.checkbox(o, key=f"quiz_answer_{i}_{j}")]
+    else:
+        response = st.text_input(f"Your answer ({q.unit})" if q.unit else "Your answer", key=f"quiz_answer_{i}",
+                                 placeholder="a number, e.g. 4.39")
+    keep.remember(*keys)
+    return response
+
+
+def practice_card(s: QuizSession) -> None:
+    q, i = s.current, s.position
+    s.start_card(time.time())
+    st.markdown(f"**{q.prompt}**")
+    if not s.answered_current:
+        response = answer_widget(q, i)
+        if st.button("Check answer", key="quiz_submit", type="primary"):
+            try:
+                s.submit(response, s.elapsed(time.time()))
+                st.rerun()
+            except AnswerError as err:
+                st.warning(str(err), icon="✍️")
+        return
+    g = s.last_grade
+    if g.correct:
+        st.success(f"Correct! ({g.response})", icon="✅")
+    else:
+        st.error(f"Not quite — you answered {g.response}. Right answer: {g.expected}", icon="❌")
+    st.markdown(q.explanation)
+    link(q.page)
+    st.button("See results" if s.position + 1 == len(s.questions) else "Next question", key="quiz_next",
+              on_click=s.advance, type="primary")
+
+
+@st.fragment(run_every=1.0)
+def countdown(s: QuizSession) -> None:
+    left = s.remaining(time.time())
+    if left is not None and not s.revealed:
+        if left > 0:
+            st.caption(f"⏱️ {int(left) // 60}:{int(left) % 60:02d} left for this card")
+        else:
+            st.warning("Time is up — reveal the model answer and rate yourself.", icon="⏱️")
+
+
+def interview_card(s: QuizSession) -> None:
+    q = s.current
+    s.start_card(time.time())
+    st.markdown(f"### {q.prompt}")
+    if s.time_limit_s:
+        countdown(s)
+    key = f"quiz_notes_{s.position}"
+    if key not in st.session_state and s.position in s.notes:  # back from another page
+        st.session_state[key] = s.notes[s.position]
+    notes = st.text_area("Your answer (notes for yourself, not graded; they go into the results CSV)", key=key)
+    s.notes[s.position] = notes
+    if not s.revealed:
+        if st.button("Reveal model answer", key="quiz_reveal", type="primary"):
+            s.revealed = True
+            st.rerun()
+        return
+    with st.container(border=True):
+        st.markdown("**Model answer**")
+        st.markdown(q.model_answer)
+    st.caption(q.explanation)
+    link(q.page)
+    st.markdown("**How well did you answer?**")
+    for col, (j, label) in zip(st.columns(len(RATINGS)), enumerate(RATINGS), strict=True):
+        if col.button(label, key=f"quiz_rate_{j}", width="stretch"):
+            s.submit(label, s.elapsed(time.time()))
+            s.advance()
+            st.rerun()
+
+
+def summary(s: QuizSession) -> None:
+    total = len(s.questions)
+    st.subheader("Results")
+    # a share, not a change: no arrow (2/10 read "↑ 20%")
+    st.metric("Final score", f"{s.score:g} / {total}", f"{s.score / total:.0%}", delta_color="off", delta_arrow="off")
+    mistakes = s.mistakes()
+    if not mistakes:
+        st.success("No mistakes — well done!", icon="🏆")
+    else:
+        st.markdown(f"#### Review: {len(mistakes)} to look at again")
+        for a in mistakes:
+            with st.expander(f"{'🟡' if a.grade.score else '🔴'} {a.question.prompt}"):
+                if a.question.kind != "open":
+                    st.markdown(f"**Your answer:** {a.grade.response}")
+                if a.question.kind == "open" and s.notes.get(s.attempts.index(a)):
+                    st.markdown(f"**Your notes:** {s.notes[s.attempts.index(a)]}")
+                st.markdown(f"**Right answer:** {a.grade.expected}")
+                st.markdown(a.question.explanation)
+                link(a.question.page)
+    st.markdown("#### Every answer")
+    table(s.results().drop(columns=["page"]), key="quiz_review", name=f"quiz-{s.mode}-review", hide_index=True)
+    st.download_button("Download results with your notes (CSV)", s.to_csv(), key="quiz_download", mime="text/csv",
+                       file_name=f"albertviz-quiz-{s.mode}-seed{s.seed}.csv", icon="⬇️", on_click="ignore")
+
+
+def restart() -> None:
+    st.session_state.pop(STATE, None)
+    keep.forget("quiz_answer_")
+
+
+page = start("quiz")
+st.title("🎓 Quiz")
+st.caption("Practice mixes single-choice, multiple-choice and numeric questions (some computed live from "
+           "the parameter counter); interview mode shows one open question at a time — answer aloud or in "
+           "notes, reveal the model answer, then rate yourself. Your progress stays while you visit other pages.")
+
+session: QuizSession | None = st.session_state.get(STATE)
+if session is None:
+    setup()
+else:
+    n = len(session.questions)
+    c1, c2, c3 = st.columns([3, 1, 1])
+    c1.progress(min(session.position, n) / n,
+                text=f"{MODES[session.mode]} · {'card' if session.mode == 'interview' else 'question'} "
+                     f"{min(session.position + 1, n)} of {n}"
+                if not session.finished else f"{MODES[session.mode]} · done")
+    c2.metric("Score", f"{session.score:g} / {session.answered}")
+    c3.button("Restart", key="quiz_restart", on_click=restart)
+    if session.finished:
+        summary(session)
+    elif session.mode == "practice":
+        st.caption(TOPICS[session.current.topic])
+        practice_card(session)
+    else:
+        st.caption(TOPICS[session.current.topic])
+        interview_card(session)
