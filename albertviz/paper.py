@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from albertviz import labels
 from albertviz.core.config import PRESETS, ModelConfig
 from albertviz.core.params import count_parameters
 
@@ -62,7 +63,6 @@ ALBERT_TABLE_8_AVG = {"with dropout": 90.4, "without dropout": 90.7}
 EELBERT_UNO_MB = 1.2
 EELBERT_UNO_GLUE_WITHIN_PCT = 4
 
-SHARING_NAMES = {"none": "not-shared", "all": "all-shared", "ffn": "shared-FFN", "attention": "shared-attention"}
 
 
 def paper_round(n_params: int) -> int:
@@ -122,12 +122,12 @@ def table_1_reproductions() -> list[Reproduction]:
 
 
 def table_3_reproductions() -> list[Reproduction]:
-    return [_reproduction(f"{SHARING_NAMES[s]} (E={E})", paper, table_3_config(s, E))
+    return [_reproduction(f"{labels.SHARING_ADJECTIVE[s]} (E={E})", paper, table_3_config(s, E))
             for (s, E), (paper, _) in ALBERT_TABLE_3.items()]
 
 
 def table_4_reproductions() -> list[Reproduction]:
-    return [_reproduction(f"{SHARING_NAMES[s]} (E={E})", paper, table_4_config(E, s))
+    return [_reproduction(f"{labels.SHARING_ADJECTIVE[s]} (E={E})", paper, table_4_config(E, s))
             for (E, s), paper in ALBERT_TABLE_4.items()]
 
 

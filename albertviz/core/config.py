@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from albertviz import labels
+
 SHARING_MODES = ("none", "all", "ffn", "attention")
 SHARE_STRATEGIES = ("sequence", "cycle", "cycle_rev")
 EMBEDDING_TYPES = ("full", "factorized", "hashed")
@@ -98,7 +100,7 @@ class ModelConfig:
 
     def describe(self) -> str:
         """One line for captions: 'L6 H128 A4 F512 · E32 factorized · shared all (M=1, sequence)'."""
-        share = "not shared" if self.sharing == "none" else (
+        share = labels.SHARING["none"] if self.sharing == "none" else (
             f"shared {self.sharing} (M={self.num_groups}, {self.share_strategy})")
         return (f"L{self.num_layers} H{self.hidden_size} A{self.num_heads} F{self.intermediate_size}"
                 f" · E{self.E} {self.embedding} · {share}")

@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 
 from albertviz.figures.axes import log_axis
 from albertviz.figures.palette import OKABE_ITO, SERIES, SHARING_COLORS
-from albertviz.lessons.convergence import SHARING_LABELS, LossCurve, UseGradients
+from albertviz.labels import SHARING as SHARING_LABELS
+from albertviz.lessons.convergence import LossCurve, UseGradients
 
 MODE_COLORS = {**SHARING_COLORS,
                # the equal-parameter experiment's arms: unshared as not-shared, shared as all-shared

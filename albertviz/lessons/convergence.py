@@ -28,6 +28,7 @@ import torch
 from torch.func import functional_call
 from torch.nn import functional as F
 
+from albertviz import labels
 from albertviz.core.config import SHARING_MODES, ModelConfig
 from albertviz.core.model import Encoder, MaskedLM, MLMHead
 from albertviz.core.params import count_parameters
@@ -37,9 +38,6 @@ from albertviz.training.data import Data
 from albertviz.training.masking import mask_tokens
 from albertviz.training.trainer import Trainer
 from albertviz.zoo.cells import zoo_config
-
-SHARING_LABELS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN", "attention": "shared attention"}
-
 
 # ---------------------------------------------------------------- the zoo's training logs
 
@@ -152,7 +150,7 @@ def shared_vs_unshared(entries: dict[str, dict], kind: str) -> dict[str, tuple[l
     out: dict[str, tuple[list[int], list[float]]] = {}
     for entry in entries.values():
         uses = block_uses(ModelConfig.from_dict(entry["config"]))
-        mode = SHARING_LABELS.get(entry["sharing"], entry["sharing"])
+        mode = labels.SHARING.get(entry["sharing"], entry["sharing"])
         n_shared = sum(1 for c, n in uses.items() if c.startswith(kind + ".") and n > 1)
         for comp, (steps, values) in grad_series(entry).items():
             if not comp.startswith(kind + "."):
@@ -363,5 +361,5 @@ def step_time_ratios(modes: Iterable[str] = SHARING_MODES, embedding: str = "ful
 
 def step_time_rows(ratios: dict[str, dict]) -> list[dict]:
     """`step_time_ratios` output as the rows the step-time chart takes: arm (the sharing mode), params, step_ms."""
-    return [{"arm": m, "model": SHARING_LABELS.get(m, m), "params": r["params"], "step_ms": 1000 * r["median_step_s"],
+    return [{"arm": m, "model": labels.SHARING.get(m, m), "params": r["params"], "step_ms": 1000 * r["median_step_s"],
              "flops_per_token": r["flops_per_token"]} for m, r in ratios.items()]

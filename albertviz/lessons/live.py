@@ -35,7 +35,8 @@ from albertviz.core.config import SHARE_STRATEGIES, SHARING_MODES, ModelConfig
 from albertviz.core.model import MaskedLM
 from albertviz.core.params import count_parameters, flops_per_token
 from albertviz.core.sharing import plan_letters
-from albertviz.lessons.convergence import SHARING_LABELS, LossCurve, train_config
+from albertviz.labels import SHARING as SHARING_LABELS
+from albertviz.lessons.convergence import LossCurve, train_config
 from albertviz.training.config import TrainConfig
 from albertviz.training.data import Data
 from albertviz.training.masking import mask_tokens
@@ -48,8 +49,8 @@ LIVE_SHAPE = dict(hidden_size=64, num_layers=4, num_heads=2, intermediate_size=2
 # Model init draws from torch's one global generator: runs built in parallel threads take turns seeding it.
 INIT_LOCK = threading.Lock()
 RECORD_FORMAT = 1  # `LiveRun.to_record`'s layout; a record of another format is not read back
-ARM_LABELS = {"unshared": "not shared", "shared": "shared, each block twice", "tuned": "not shared, tuned",
-              "deep": "not shared, 2L layers"}
+ARM_LABELS = {"unshared": SHARING_LABELS["none"], "shared": "shared, each block twice",
+              "tuned": f"{SHARING_LABELS['none']}, tuned", "deep": f"{SHARING_LABELS['none']}, 2L layers"}
 
 
 # ---------------------------------------------------------------- data

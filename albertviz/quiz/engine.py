@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from albertviz import labels
 from albertviz.core.config import ModelConfig
 from albertviz.core.params import count_parameters
 from albertviz.core.sharing import num_blocks, plan_letters
@@ -24,8 +25,6 @@ from albertviz.quiz import TOPICS, Question
 # Self-assessment for open questions: label → score.
 RATINGS: dict[str, float] = {"Nailed it": 1.0, "Partly": 0.5, "Missed it": 0.0}
 MODES = ("practice", "interview")
-SHARING_NAMES = {"none": "not shared", "all": "all-shared", "ffn": "shared-FFN",
-                 "attention": "shared-attention"}
 GENERATED_REL_TOL = 0.02  # 2%: forgiving rounding and a forgotten LayerNorm, not a forgotten pooler
 GENERATED_ABS_TOL = 0.01  # million parameters
 
@@ -138,7 +137,7 @@ def describe_for_question(cfg: ModelConfig) -> str:
            "factorized": f"factorized embeddings with E = {cfg.E} (an E → H projection with bias)",
            "hashed": f"hashed EELBERT-style word vectors (no stored word table) in E = {cfg.E}{projected}",
            }[cfg.embedding]
-    share = SHARING_NAMES[cfg.sharing]
+    share = labels.SHARING_ADJECTIVE[cfg.sharing]
     if cfg.sharing != "none":
         attn, ffn = plan_letters(cfg)
         groups = (f" with M = {cfg.num_groups} groups, {cfg.share_strategy}" if cfg.num_groups > 1

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from albertviz import labels
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
 from albertviz.zoo import list_models, seed_entries
-
-SHARING_HEADINGS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN", "attention": "shared attention"}
 
 
 def _cell(name: str) -> str:
@@ -27,7 +26,7 @@ def _cell(name: str) -> str:
 def markdown_table() -> str:
     entries = {e["name"]: e for e in list_models()}
     any_entry = next(iter(entries.values()))
-    rows = ["| embedding | " + " | ".join(SHARING_HEADINGS[s] for s in SHARING_MODES) + " |",
+    rows = ["| embedding | " + " | ".join(labels.SHARING[s] for s in SHARING_MODES) + " |",
             "|---|" + "---|" * len(SHARING_MODES)]
     for emb in EMBEDDING_TYPES:
         cells = [_cell(f"{s}-{emb}") if f"{s}-{emb}" in entries else "–" for s in SHARING_MODES]

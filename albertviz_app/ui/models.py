@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albertviz import checkpoints, zoo
+from albertviz import checkpoints, labels, zoo
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
 from albertviz.lessons.embedding_lab import zoo_factorized_e
 
 MINILM = "minilm-l6"
-SHARING_LABELS = {"none": "not shared", "all": "all-shared", "ffn": "shared FFN", "attention": "shared attention"}
-EMBEDDING_LABELS = {"full": "full table", "factorized": f"factorized (E={zoo_factorized_e()})",
-                    "hashed": "hashed (EELBERT)"}
+SHARING_LABELS = labels.SHARING  # the pages import both from here
+EMBEDDING_LABELS = {k: labels.embedding_label(k, zoo_factorized_e()) for k in labels.EMBEDDING}
 
 
 def is_checkpoint(key: str) -> bool:
@@ -55,7 +54,7 @@ def unavailable_models() -> list[str]:
 
 def label(key: str) -> str:
     if key == MINILM:
-        return "MiniLM-L6 (pretrained sentence encoder)"
+        return labels.PRETRAINED[MINILM]
     if is_checkpoint(key):
         try:
             c = checkpoints.find(key)
@@ -66,7 +65,7 @@ def label(key: str) -> str:
         text = f"{c.name} ({kind} {c.shape}, {where})"
         return text if c.available else f"{c.name} — {c.status}: {c.short}"
     sharing, embedding = key.split("-", 1)
-    return f"{SHARING_LABELS[sharing]} · {EMBEDDING_LABELS[embedding]}"
+    return labels.cell_label(sharing, embedding, zoo_factorized_e())
 
 
 def model_picker(key: str, default: str = "none-full", label_text: str = "Model",

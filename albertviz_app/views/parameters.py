@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters, lessons, paper
+from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters, labels, lessons, paper
 from albertviz.core.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
 from albertviz.core.params import sharing_embedding_grid
 from albertviz.core.sharing import plan_letters
@@ -13,8 +13,6 @@ from albertviz_app.ui.viewstate import Param
 
 SHAPE_KEYS = {"vocab_size": "V (vocabulary)", "embedding_size": "E (embedding size)", "hidden_size": "H (hidden)",
               "num_layers": "L (layers)", "num_heads": "A (heads)", "intermediate_size": "F (FFN size)"}
-SHARING_HELP = {"none": "not shared (BERT)", "all": "all-shared (ALBERT)", "ffn": "shared FFN",
-                "attention": "shared attention"}
 URL_NAMES = {"vocab_size": "V", "embedding_size": "E", "hidden_size": "H", "num_layers": "L", "num_heads": "A",
              "intermediate_size": "F"}  # the paper's letters: ?preset=albert-base&M=3&strategy=cycle
 SEQ_LENGTHS = list(range(16, 513, 16))
@@ -95,7 +93,7 @@ with left:
                                       "hashed to set E." if disabled else None)
     embedding = st.radio("Embedding", EMBEDDING_TYPES, key="params_embedding", horizontal=True,
                          help="full: V×H table · factorized: V×E + E×H · hashed: no table, vectors from n-grams")
-    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="params_sharing", format_func=SHARING_HELP.get)
+    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="params_sharing", format_func=labels.sharing_choice)
     strategy = st.selectbox("Where the groups go (Takase & Kiyono)", SHARE_STRATEGIES, key="params_strategy",
                             disabled=sharing == "none",
                             format_func={"sequence": "sequence (AABBCC)", "cycle": "cycle (ABCABC)",
