@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -11,6 +12,26 @@ from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES, ModelConfig
 from albertviz.core.model import MaskedLM
 from albertviz.data.tokenizer import ZOO_VOCAB_SIZE, load_tokenizer, vocab_list
 from albertviz.training.config import TrainConfig
+
+
+class Cell(NamedTuple):
+    """One zoo cell: a sharing mode × an embedding type. Its name ('all-hashed') keys the manifest, files and URLs."""
+
+    sharing: str
+    embedding: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.sharing}-{self.embedding}"
+
+    @classmethod
+    def parse(cls, name: str) -> Cell:
+        """'all-hashed' -> Cell('all', 'hashed'); ValueError for anything that is not a cell of the grid."""
+        sharing, _, embedding = name.partition("-")
+        if sharing not in SHARING_MODES or embedding not in EMBEDDING_TYPES:
+            raise ValueError(f"{name!r} is not a zoo cell: expected SHARING-EMBEDDING, sharing one of "
+                             f"{', '.join(SHARING_MODES)} and embedding one of {', '.join(EMBEDDING_TYPES)}.")
+        return cls(sharing, embedding)
 
 
 def zoo_config(sharing: str, embedding: str) -> ModelConfig:
@@ -24,7 +45,7 @@ def zoo_config(sharing: str, embedding: str) -> ModelConfig:
 
 
 def cell_name(sharing: str, embedding: str) -> str:
-    return f"{sharing}-{embedding}"
+    return Cell(sharing, embedding).name
 
 
 def weights_name(sharing: str, embedding: str, seed: int) -> str:
