@@ -281,7 +281,7 @@ def test_a_damaged_weight_file_names_itself_and_the_rebuild_command(tmp_path, mo
     try:
         path = tmp_path / "zoo" / "weights" / "all-hashed.safetensors"
         path.write_bytes(path.read_bytes()[:1000])
-        with pytest.raises(zoo.ZooError, match=r"all-hashed\.safetensors.*python -m albertviz\.train "
+        with pytest.raises(zoo.ZooError, match=r"all-hashed\.safetensors.*python -m albertviz\.zoo\.build "
                                                r"--sharing all --embedding hashed"):
             zoo.load("all", "hashed")
         path.unlink()
