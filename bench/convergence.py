@@ -8,8 +8,9 @@ import time
 from dataclasses import replace
 
 from albertviz.lessons import verdicts
-from albertviz.lessons.convergence import step_time_ratios
-from albertviz.lessons.live import LiveRun, LiveSettings, frequency_only_loss, live_data
+from albertviz.lessons.live import LiveRun
+from albertviz.lessons.live_settings import LiveSettings, frequency_only_loss, live_data
+from albertviz.lessons.step_time import step_time_ratios
 from bench.timing import Result, as_served
 
 

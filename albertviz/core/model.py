@@ -203,6 +203,17 @@ class MaskedLM(nn.Module):
         out = self.encoder(input_ids, attention_mask, output_attentions=output_attentions)
         if labels is None:
             return self.logits(out.last_hidden_state), None, out
-        sel = labels != -100
-        logits = self.logits(out.last_hidden_state[sel])  # (n_targets, V)
-        return logits, F.cross_entropy(logits, labels[sel]), out
+        logits, loss = masked_lm_loss(self.head, self.encoder.embeddings.word_matrix(), out.last_hidden_state, labels)
+        return logits, loss, out
+
+
+def masked_lm_loss(head: MLMHead, word_matrix: torch.Tensor, hidden: torch.Tensor, labels: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits at the target positions (n_targets, V), their mean cross-entropy); labels -100 = not a target.
+
+    `MaskedLM.forward`'s loss, callable on hidden states from elsewhere: per-use gradients run the blocks
+    themselves and must score them exactly as training does.
+    """
+    sel = labels != -100
+    logits = head(hidden[sel], word_matrix)  # (n_targets, V)
+    return logits, F.cross_entropy(logits, labels[sel])

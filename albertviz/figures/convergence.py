@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from albertviz.analysis.gradients import UseGradients
 from albertviz.figures.axes import log_axis
 from albertviz.figures.palette import OKABE_ITO, SERIES, SHARING_COLORS
 from albertviz.labels import SHARING as SHARING_LABELS
-from albertviz.lessons.convergence import LossCurve, UseGradients
+from albertviz.lessons.convergence import LossCurve
 
 MODE_COLORS = {**SHARING_COLORS,
                # the equal-parameter experiment's arms: unshared as not-shared, shared as all-shared

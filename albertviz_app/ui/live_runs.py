@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from albertviz.lessons import live, runs
+from albertviz.lessons import live, live_settings, run_store, runs, shared_run
 
 POLL_S = 0.5  # how often a watching page looks at its run: also how soon it notices a click (a yield point)
 SESSION_KEY = "live_runs_session"
@@ -29,7 +29,7 @@ OUTCOME_KEY = "convergence_left"  # what this session's last Stop did to its run
 @st.cache_resource(show_spinner=False)
 def registry() -> runs.RunRegistry:
     """The server's one registry: every session's runs, the queue and its workers (`ALBERTVIZ_LIVE_WORKERS`)."""
-    return runs.RunRegistry(live.live_data, workers=runs.workers_from_env(), folder=runs.runs_folder())
+    return runs.RunRegistry(live_settings.live_data, workers=runs.workers_from_env(), folder=run_store.runs_folder())
 
 
 def session_id() -> str:
@@ -39,12 +39,12 @@ def session_id() -> str:
     return ss[SESSION_KEY]
 
 
-def handle() -> runs.SharedRun | None:
+def handle() -> shared_run.SharedRun | None:
     """The shared run this session last asked for (finished, in progress, queued, or given up)."""
     return st.session_state.get(HANDLE_KEY)
 
 
-def request(settings: live.LiveSettings) -> runs.SharedRun:
+def request(settings: live_settings.LiveSettings) -> shared_run.SharedRun:
     """Ask for the run with these settings: shared with every session that asks for the same."""
     run = registry().request(settings, session_id())
     st.session_state[HANDLE_KEY] = run
@@ -65,7 +65,7 @@ def stop(wait_s: float = 10.0) -> str | None:
         return None
     outcome = registry().stop(run, session_id())
     deadline = time.monotonic() + wait_s
-    while outcome == "stopping" and run.state == runs.RUNNING and time.monotonic() < deadline:
+    while outcome == "stopping" and run.state == shared_run.RUNNING and time.monotonic() < deadline:
         registry().wait(run, 0.1)
     st.session_state[OUTCOME_KEY] = outcome
     return outcome
@@ -75,7 +75,7 @@ def seconds(s: float) -> str:
     return f"{s:.0f} s" if s < 90 else f"{s / 60:.0f} min"
 
 
-def queue_text(reg: runs.RunRegistry, run: runs.SharedRun) -> str:
+def queue_text(reg: runs.RunRegistry, run: shared_run.SharedRun) -> str:
     pos, est = reg.position(run), reg.estimate(run)
     if pos is None or est is None:
         return "Starting…"
@@ -90,7 +90,7 @@ def queue_text(reg: runs.RunRegistry, run: runs.SharedRun) -> str:
             + " ⏹ Stop gives your place up.")
 
 
-def progress_text(reg: runs.RunRegistry, run: runs.SharedRun, view: live.LiveRun) -> str:
+def progress_text(reg: runs.RunRegistry, run: shared_run.SharedRun, view: live.LiveRun) -> str:
     others = len(run.sessions) - 1
     return (f"step {view.rounds} / {view.settings.steps} · ≈ {seconds(reg.remaining_s(run))} left"
             + (f" · trained once for you and {others} other session{'s' if others > 1 else ''}" if others > 0
@@ -109,8 +109,8 @@ def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: st
     while run is not None and run.active and not st.session_state.get(stop_key):
         if not reg.renew(run, sid):
             break  # the lease ran out (the page was away too long): the notice below says so
-        view = run.view() if run.state == runs.RUNNING else None
-        if run.state == runs.QUEUED:
+        view = run.view() if run.state == shared_run.RUNNING else None
+        if run.state == shared_run.QUEUED:
             text = queue_text(reg, run)
             if text != shown_text:
                 status.info(text, icon="⏳")
@@ -133,19 +133,19 @@ def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: st
         placeholder.empty()
 
 
-def notice(run: runs.SharedRun) -> None:
+def notice(run: shared_run.SharedRun) -> None:
     """Say why a run this session asked for is not (or no longer) shown as training for it."""
     outcome = st.session_state.get(OUTCOME_KEY)
-    if run.state == runs.FAILED:
+    if run.state == shared_run.FAILED:
         st.error(f"The live run failed: {run.error}. Press ▶ Train to try again.", icon="⚠️")
-    elif run.state == runs.CANCELLED:
+    elif run.state == shared_run.CANCELLED:
         st.info("Your run left the queue before it started (Stop, or the page was away for more than "
                 f"{registry().lease_s:.0f} s). Press ▶ Train to queue it again.", icon="⏹")
     elif run.active and not registry().holds(run, session_id()):
         n = len(run.sessions)
         why = "You stopped following this run" if outcome == "continues" else (
             f"Your place lapsed (the page was away for more than {registry().lease_s:.0f} s)")
-        doing = "training" if run.state == runs.RUNNING else "waiting"
+        doing = "training" if run.state == shared_run.RUNNING else "waiting"
         st.info(f"{why}; {n} other session{'s' if n != 1 else ''} still follow{'s' if n == 1 else ''} it, so it "
                 f"goes on {doing} for them. Press ▶ Train to follow it again — it is the same run, nothing is "
                 "trained twice.",

@@ -11,7 +11,7 @@ import streamlit as st
 
 from albertviz import checkpoints, labels, zoo
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
-from albertviz.lessons.embedding_lab import zoo_factorized_e
+from albertviz.lessons.embedding_sizes import zoo_factorized_e
 
 MINILM = "minilm-l6"
 SHARING_LABELS = labels.SHARING  # the pages import both from here

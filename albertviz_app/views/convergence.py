@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from albertviz import zoo
+from albertviz.analysis.gradients import UseGradients, block_uses, per_use_gradients
 from albertviz.core.config import SHARE_STRATEGIES, SHARING_MODES, ModelConfig
 from albertviz.core.params import count_parameters, flops_per_token
 from albertviz.core.sharing import plan_letters
@@ -14,6 +15,8 @@ from albertviz.data.corpus import CHAR_SPECIALS
 from albertviz.figures import convergence as figs
 from albertviz.lessons import convergence as cv
 from albertviz.lessons import live, verdicts
+from albertviz.lessons.live_settings import EXPERIMENTS, LiveSettings, frequency_only_loss, live_config
+from albertviz.lessons.step_time import step_time_ratios, step_time_rows
 from albertviz.zoo.cells import zoo_config
 from albertviz_app.ui import live_runs
 from albertviz_app.ui.feedback import friendly_errors
@@ -36,7 +39,7 @@ def live_data():
 
 @st.cache_resource(show_spinner=False)
 def plateau() -> tuple[str, float]:
-    return "characters by frequency alone", live.frequency_only_loss(live_data())
+    return "characters by frequency alone", frequency_only_loss(live_data())
 
 
 @st.cache_data(show_spinner=False)
@@ -50,7 +53,7 @@ def zoo_logs(version: float) -> dict[str, dict]:
 
 
 @st.cache_data(show_spinner="Splitting one batch's gradient into per-layer terms…")
-def per_use(key: str, version: float) -> list[cv.UseGradients]:
+def per_use(key: str, version: float) -> list[UseGradients]:
     if key == UNTRAINED:
         encoder, head = cv.fresh_model("all")
     else:
@@ -59,7 +62,7 @@ def per_use(key: str, version: float) -> list[cv.UseGradients]:
         model = load_model(key)
         encoder, head = model.encoder, model.head
     inputs, labels = cv.text_batch(n=16, seq_len=32)
-    return [replace(r, contributions=[], true_grad={}) for r in cv.per_use_gradients(encoder, head, inputs, labels)]
+    return [replace(r, contributions=[], true_grad={}) for r in per_use_gradients(encoder, head, inputs, labels)]
 
 
 def seeds_note(losses: dict[str, dict[int, float]]) -> str:
@@ -122,7 +125,7 @@ with friendly_errors("the zoo's training curves"):
             unshared = [v for n, (_, v) in series.items() if "layer" in n and n.startswith(SHARING_LABELS["none"])]
             notes = [f"**{n.split(':')[0]}**: {cv.median_ratio(series[n][1], unshared):.1f}× a not-shared layer"
                      for n in shared] if unshared else []
-            uses = max(n for e in chosen.values() for n in cv.block_uses(ModelConfig.from_dict(e["config"]))
+            uses = max(n for e in chosen.values() for n in block_uses(ModelConfig.from_dict(e["config"]))
                        .values())
             st.caption("Thick lines: a block reused by several layers; thin lines: blocks used by one layer each. "
                        "The shared block's gradient sums one term per use, so its norm lives on another scale. "
@@ -157,21 +160,21 @@ with friendly_errors("the per-use gradient contributions"):
 
 st.header("3 · Train it yourself")
 V = len(live_data().special)
-shape = live.live_config("none", V)
+shape = live_config("none", V)
 st.markdown(f"Tiny models (H{shape.hidden_size}, {shape.num_heads} heads, FFN {shape.intermediate_size}) learn to "
             f"fill in masked **characters** of Shakespeare right now — {shape.max_position_embeddings - 2}-character "
             "windows, all models of a seed from the same start and on the same batches, one step each in turn, MLM "
             f"only (no teacher). Characters rather than the zoo's {zoo_config('none', 'full').vocab_size:,} word "
             "pieces, because a model this small needs many minutes to get past \"predict the most frequent piece\", "
             f"but under a minute with the text's {V - len(CHAR_SPECIALS)} characters.")
-experiment = st.radio("Experiment", list(live.EXPERIMENTS), format_func=live.EXPERIMENTS.get, horizontal=True,
+experiment = st.radio("Experiment", list(EXPERIMENTS), format_func=EXPERIMENTS.get, horizontal=True,
                       key="convergence_experiment")
 ss = st.session_state
 ss.setdefault("convergence_results", {})  # this session's finished runs by settings (pooled by the verdict)
 LRS = [5e-4, 1e-3, 2e-3, 3e-3, 5e-3]
 
 if experiment == "same_shape":
-    d = live.LiveSettings.default("same_shape")  # `make bench` times these defaults too
+    d = LiveSettings.default("same_shape")  # `make bench` times these defaults too
     st.markdown(f"**Same shape**: every model has {d.layers} layers; sharing only removes unique weights. "
                 "Shared models may use M parameter groups in Takase & Kiyono's orders.")
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -189,11 +192,11 @@ if experiment == "same_shape":
                     help="How many seeds to train each model with: the verdict needs three or more.")
     c5.number_input("First seed", 0, 99, d.seed, key="convergence_seed",
                     help="Initial weights and batch order. Same seed = same run; change it to see the spread.")
-    plan = plan_letters(live.live_config("all", V, d.layers, ss["convergence_strategy"], ss["convergence_groups"]))[0]
+    plan = plan_letters(live_config("all", V, d.layers, ss["convergence_strategy"], ss["convergence_groups"]))[0]
     st.caption(f"A shared model's layer plan with these settings: **{plan}** (layer 1 first; one letter per unique "
                "block).")
 else:
-    d = live.LiveSettings.default("equal_params")  # `make bench` times these defaults too
+    d = LiveSettings.default("equal_params")  # `make bench` times these defaults too
     c1, c2, c3, c4 = st.columns(4)
     c1.number_input("Unshared layers L", 1, 3, d.layers, key="convergence_lin_layers",
                     help="The shared model has 2L layers built from L unique blocks.")
@@ -213,8 +216,8 @@ else:
                    format_func=lambda f: f"{f:g}×", key="convergence_lin_lr_factors")
     c2.multiselect("Sweep: warm-ups", [0, 10, 30, 100, 300], default=[d.warmup], key="convergence_lin_sweep_warmups")
     L = ss["convergence_lin_layers"]
-    shared_cfg = live.live_config("all", V, 2 * L, ss["convergence_lin_strategy"], L)
-    flat_cfg = live.live_config("none", V, L)
+    shared_cfg = live_config("all", V, 2 * L, ss["convergence_lin_strategy"], L)
+    flat_cfg = live_config("none", V, L)
     st.markdown(f"**Equal parameters** (Lin et al.'s comparison): an unshared {L}-layer model against a "
                 f"{2 * L}-layer model that runs each of its {L} blocks twice (plan **{plan_letters(shared_cfg)[0]}**):"
                 f" {count_parameters(flat_cfg, include_head=True).total:,} vs "
@@ -226,18 +229,18 @@ else:
                 "test slice.")
 
 
-def settings_from_widgets() -> live.LiveSettings:
+def settings_from_widgets() -> LiveSettings:
     """The settings the widgets describe (read from session state: callbacks run before the script)."""
     if ss["convergence_experiment"] == "same_shape":
         first = int(ss["convergence_seed"])
-        return replace(live.LiveSettings.default("same_shape"), modes=tuple(ss["convergence_live_modes"]),
+        return replace(LiveSettings.default("same_shape"), modes=tuple(ss["convergence_live_modes"]),
                        share_strategy=ss["convergence_strategy"], num_groups=int(ss["convergence_groups"]),
                        steps=int(ss["convergence_steps"]), lr=float(ss["convergence_lr"]),
                        warmup=int(ss["convergence_warmup"]),
                        seeds=tuple(range(first, first + int(ss["convergence_seeds"]))))
     first = int(ss["convergence_lin_seed"])
     warmups = tuple(sorted(int(w) for w in ss["convergence_lin_sweep_warmups"]))
-    return replace(live.LiveSettings.default("equal_params"), layers=int(ss["convergence_lin_layers"]),
+    return replace(LiveSettings.default("equal_params"), layers=int(ss["convergence_lin_layers"]),
                    share_strategy=ss["convergence_lin_strategy"], steps=int(ss["convergence_lin_steps"]),
                    lr=float(ss["convergence_lin_lr"]), warmup=int(ss["convergence_lin_warmup"]),
                    seeds=tuple(range(first, first + int(ss["convergence_lin_seeds"]))),
@@ -358,7 +361,7 @@ with friendly_errors("the step times"):
             st.caption(f"Against {base['model']}: " + "; ".join(notes) + ".")
     if st.button("⏱ Time the zoo shape now (≈ 10 s)", key="convergence_time_zoo"):
         with st.spinner("Timing training steps of the four sharing modes, in turn…"):
-            ss["convergence_zoo_times"] = cv.step_time_rows(cv.step_time_ratios(steps=8, warmup_steps=2))
+            ss["convergence_zoo_times"] = step_time_rows(step_time_ratios(steps=8, warmup_steps=2))
     if zoo_rows := ss.get("convergence_zoo_times"):
         st.plotly_chart(figs.step_time_figure(zoo_rows, "Zoo shape (L6 H128, full table, batch 32×64): "
                                                         "parameters vs step time"), key="convergence_steptime_zoo")

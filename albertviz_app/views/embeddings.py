@@ -1,5 +1,5 @@
 """Embeddings: full vs factorized vs EELBERT-style hashed — how a hashed vector is made, what it loses,
-what it saves, and what it costs. Numbers come from albertviz.lessons.embedding_lab; figures from albertviz.figures."""
+what it saves, and what it costs. Numbers come from albertviz.lessons.embedding_*; figures from albertviz.figures."""
 
 import streamlit as st
 
@@ -8,7 +8,9 @@ from albertviz.core.config import SHARING_MODES
 from albertviz.core.embeddings import token_surface
 from albertviz.data.tokenizer import load_tokenizer, vocab_list
 from albertviz.figures import embeddings as figs
-from albertviz.lessons import embedding_lab as lab
+from albertviz.lessons import embedding_hashing as hashing
+from albertviz.lessons import embedding_price as price
+from albertviz.lessons import embedding_sizes as sizes
 from albertviz.zoo import ZooError, list_models
 from albertviz_app.ui.feedback import friendly_errors
 from albertviz_app.ui.models import SHARING_LABELS, available_models, load_model
@@ -27,13 +29,13 @@ def vocab() -> tuple[str, ...]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def collisions(dim: int, n_min: int, n_max: int, seed: int, pooling: str) -> lab.CollisionReport:
-    return lab.collision_report(lab.hashed_matrix(vocab(), dim, n_min, n_max, seed, pooling))
+def collisions(dim: int, n_min: int, n_max: int, seed: int, pooling: str) -> hashing.CollisionReport:
+    return hashing.collision_report(hashing.hashed_matrix(vocab(), dim, n_min, n_max, seed, pooling))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def latencies(n_tokens: int, nonce: int) -> list[lab.Latency]:
-    return lab.measure_latency(lab.sample_tokens(load_tokenizer(), n_tokens), vocab())
+def latencies(n_tokens: int, nonce: int) -> list[price.Latency]:
+    return price.measure_latency(price.sample_tokens(load_tokenizer(), n_tokens), vocab())
 
 
 def learned(key: str):
@@ -48,7 +50,7 @@ def learned(key: str):
 page = start(S, [
     Param("nmin", f"{S}_nmin", 2, kind=int, low=1, high=16),
     Param("nmax", f"{S}_nmax", 4, kind=int, low=1, high=16),
-    Param("dim", f"{S}_dim", 128, kind=int, low=1, high=lab.MAX_DIM),
+    Param("dim", f"{S}_dim", 128, kind=int, low=1, high=hashing.MAX_DIM),
     Param("seed", f"{S}_seed", 0, kind=int, low=-2**31, high=2**31),
     Param("pooling", f"{S}_pooling", "mean", options=["mean", "sum"]),
     Param("mode", f"{S}_mode", MODES[0], options=MODES),
@@ -58,7 +60,7 @@ page = start(S, [
     Param("threshold", f"{S}_threshold", 0.95, kind=float, low=0.8, high=1.0),
     Param("k", f"{S}_k", 8, kind=int, low=3, high=20),
     Param("E", f"{S}_E", 128, kind=int, options=E_SIZES),
-    Param("dtype", f"{S}_dtype", lab.DTYPES[0], options=list(lab.DTYPES)),
+    Param("dtype", f"{S}_dtype", sizes.DTYPES[0], options=list(sizes.DTYPES)),
     Param("batch", f"{S}_batch", 2048, kind=int, options=BATCHES),
 ])
 
@@ -70,12 +72,12 @@ with page.controls():
     c = [st.container() for _ in range(5)] if page.lecture else st.columns(5)
     n_min = int(c[0].number_input("Shortest n-gram", step=1, max_value=16, key=f"{S}_nmin"))
     n_max = int(c[1].number_input("Longest n-gram", step=1, max_value=16, key=f"{S}_nmax"))
-    dim = int(c[2].number_input("Hashed dimension", step=16, max_value=lab.MAX_DIM, key=f"{S}_dim"))
+    dim = int(c[2].number_input("Hashed dimension", step=16, max_value=hashing.MAX_DIM, key=f"{S}_dim"))
     seed = int(c[3].number_input("Hash seed", step=1, min_value=-2**31, max_value=2**31, key=f"{S}_seed"))
     pooling = c[4].radio("Pooling", ["mean", "sum"], horizontal=True, key=f"{S}_pooling")
 page.publish()
 try:
-    lab.check_settings(dim, n_min, n_max)
+    hashing.check_settings(dim, n_min, n_max)
     settings_ok = True
 except ConfigError as err:
     st.error(f"{err} The defaults (2..4, dimension 128) are what the zoo's hashed models use.", icon="⚠️")
@@ -95,16 +97,16 @@ with tab_hash:
                            format_func=SHARING_LABELS.get, key=f"{S}_sharing")
     page.publish()
     with friendly_errors("the hashed embedding"):
-        word = lab.word_to_token(raw, load_tokenizer())
-        choice = lab.vocab_row(word, load_tokenizer())
+        word = hashing.word_to_token(raw, load_tokenizer())
+        choice = hashing.vocab_row(word, load_tokenizer())
         if settings_ok:
-            steps = lab.hashed_steps(word, dim, n_min, n_max, seed, pooling)
+            steps = hashing.hashed_steps(word, dim, n_min, n_max, seed, pooling)
             page.chart(figs.ngram_heatmap(steps.ngrams, steps.vectors, steps.pooled), key=f"{S}_fig_ngrams")
             page.why(f"'{word}' is wrapped as {token_surface(word)!r} and cut into {len(steps.ngrams)} "
                        f"character n-grams ({n_min}..{n_max}). Each n-gram's keyed BLAKE2b hash (seed {seed}) fills "
                        f"a {dim}-dim vector with values in [-1, 1]; the bottom row is their {pooling}. Nothing here "
                        "was learned or stored — any string gets a vector, so there is no out-of-vocabulary token.")
-            page.table(lab.ngram_rows(steps), key=f"{S}_ngram_table", name=f"ngrams-{word}", hide_index=True)
+            page.table(hashing.ngram_rows(steps), key=f"{S}_ngram_table", name=f"ngrams-{word}", hide_index=True)
         if not choice.in_vocab:
             st.info(f"'{word}' is not in the zoo's {len(vocab()):,}-piece vocabulary: WordPiece splits it into "
                     f"{' · '.join(choice.pieces)}. A learned table has rows only for tokens, so the rows below "
@@ -113,14 +115,14 @@ with tab_hash:
         for emb in ("full", "factorized"):
             module = learned(f"{sharing}-{emb}")
             if module is not None:
-                rows = lab.learned_vectors(module, choice.token_id)
+                rows = hashing.learned_vectors(module, choice.token_id)
                 strips[f"{emb}: learned row of '{choice.token}'"] = rows["row"]
                 if "projected" in rows:
                     strips[f"{emb}: projection(LayerNorm(row)) to H"] = rows["projected"]
         if strips:
             page.chart(figs.vector_strips(strips), key=f"{S}_fig_strips")
-            page.why(f"The full model stores an H={lab.zoo_shape().hidden_size} row per token; the factorized one an "
-                       f"E={lab.zoo_factorized_e()} row that its learned "
+            page.why(f"The full model stores an H={sizes.zoo_shape().hidden_size} row per token; the factorized one an "
+                       f"E={sizes.zoo_factorized_e()} row that its learned "
                        "E→H projection expands (shown after the LayerNorm that precedes it in the model; position "
                        "and segment vectors are left out because they depend on where the token stands). Notice "
                        "the learned rows look like noise to us but encode meaning; the hashed one encodes spelling.")
@@ -150,12 +152,12 @@ with tab_coll:
             if choice is not None:
                 st.markdown(f"**Nearest neighbours of '{choice.token}'** — hashed (spelling) vs learned (meaning)")
                 left, right = st.columns(2)
-                hashed = lab.hashed_matrix(vocab(), dim, n_min, n_max, seed, pooling)
-                page.table(lab.nearest_neighbours(hashed, vocab(), choice.token_id, k), key=f"{S}_nn_hashed",
+                hashed = hashing.hashed_matrix(vocab(), dim, n_min, n_max, seed, pooling)
+                page.table(hashing.nearest_neighbours(hashed, vocab(), choice.token_id, k), key=f"{S}_nn_hashed",
                            name=f"hashed-neighbours-{choice.token}", where=left, hide_index=True)
                 module = learned(f"{sharing}-full")
                 if module is not None:
-                    page.table(lab.nearest_neighbours(module.word_matrix(), vocab(), choice.token_id, k),
+                    page.table(hashing.nearest_neighbours(module.word_matrix(), vocab(), choice.token_id, k),
                                key=f"{S}_nn_learned", name=f"learned-neighbours-{choice.token}", where=right,
                                hide_index=True)
                 page.why("Left: hashed neighbours share n-grams (same stem or ending). Right: the trained full "
@@ -165,18 +167,18 @@ with tab_coll:
 
 with tab_size:
     e_size = st.select_slider("Factorized E", E_SIZES, key=f"{S}_E")
-    dtype = st.radio("Chart in", lab.DTYPES, horizontal=True, key=f"{S}_dtype")
+    dtype = st.radio("Chart in", sizes.DTYPES, horizontal=True, key=f"{S}_dtype")
     page.publish()
     with friendly_errors("the size table"):
-        records = [r.record() for r in lab.size_rows(e_size)]
+        records = [r.record() for r in sizes.size_rows(e_size)]
         page.table(records, key=f"{S}_sizes", name=f"embedding-sizes-E{e_size}", hide_index=True, column_config={
             "embedding share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-            **{f"MB {d}": st.column_config.NumberColumn(format="%.2f") for d in lab.DTYPES}})
+            **{f"MB {d}": st.column_config.NumberColumn(format="%.2f") for d in sizes.DTYPES}})
         page.chart(figs.size_bars(records, dtype), key=f"{S}_fig_sizes")
         page.why(f"Every number is count_parameters() on the real module. Factorized uses E={e_size} (capped at H: "
                    "E ≥ H saves nothing); hashed computes H-dim vectors directly, keeping only position and segment "
                    "vectors. The smaller the model, the bigger the embeddings' share.")
-        h = lab.eelbert_headline()
+        h = sizes.eelbert_headline()
         u = h.uno
         st.markdown(
             f"**EELBERT's headline, recomputed.** BERT-tiny: **{h.bert_tiny.total / 1e6:.2f}M** parameters = "
@@ -199,7 +201,7 @@ with tab_price:
         page.chart(figs.latency_bars([x.method for x in lats], [x.us_per_token for x in lats], n_tokens),
                    key=f"{S}_fig_latency")
         fly, look = lats[-1], lats[0]
-        page.why(f"Zoo shape (H={lab.zoo_shape().hidden_size}), real tokens of the zoo's text. "
+        page.why(f"Zoo shape (H={sizes.zoo_shape().hidden_size}), real tokens of the zoo's text. "
                    "Hashing each token from its string costs "
                    f"{fly.us_per_token:.1f} µs vs {look.us_per_token:.2f} µs for a lookup "
                    f"(~{fly.ms_per_batch / max(look.ms_per_batch, 1e-6):,.0f}×): the price of storing no table. "
@@ -211,14 +213,14 @@ with tab_price:
         if not entries:
             st.info("No zoo cell has finished training yet, so there is no accuracy to plot.", icon="⏳")
         else:
-            page.chart(figs.price_chart(lab.price_points(entries, lats)), key=f"{S}_fig_price")
-            out_table = lab.hashed_output_table_params()
+            page.chart(figs.price_chart(price.price_points(entries, lats)), key=f"{S}_fig_price")
+            out_table = sizes.hashed_output_table_params()
             page.why("Each bubble is a trained zoo cell (label: sharing mode): its encoder's size from "
                        "count_parameters, its held-out masked-token accuracy from the manifest, and the measured "
                        "embedding time of its type (hashed: on the fly). The hashed cells were pre-trained with a "
                        f"learned {out_table:,}-parameter output table in their MLM head (tying the decoder to the "
                        "fixed hashed vectors made them guess by spelling); like BERT's MLM head — which BERT-tiny's "
                        "4.39M leaves out too — it is used only to pre-train, so the sizes here count the encoder "
-                       "alone. " + lab.embedding_verdict(entries))
-            page.table(lab.accuracy_by_embedding(entries), key=f"{S}_acc", name="accuracy-by-embedding",
+                       "alone. " + price.embedding_verdict(entries))
+            page.table(price.accuracy_by_embedding(entries), key=f"{S}_acc", name="accuracy-by-embedding",
                        hide_index=True)

@@ -19,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 
 from albertviz import count_parameters, zoo
 from albertviz.core.config import SHARING_MODES
-from albertviz.lessons import runs, verdicts
-from albertviz.lessons.live import LiveSettings, frequency_only_loss, live_data
+from albertviz.lessons import run_store, runs, shared_run, verdicts
+from albertviz.lessons.live_settings import LiveSettings, frequency_only_loss, live_data
 from albertviz.training.trainer import Trainer
 from albertviz.zoo.cells import zoo_config
 from albertviz_app.ui import live_runs
@@ -298,14 +298,14 @@ def test_stop_is_honoured_and_train_resumes(fake_zoo):
     watcher.join()
     assert not at.exception, at.exception
     shared, run = at.session_state["convergence_shared"], at.session_state["convergence_run"]
-    assert shared.state == runs.STOPPED, "the only session watching it stopped it: its worker is free again"
+    assert shared.state == shared_run.STOPPED, "the only session watching it stopped it: its worker is free again"
     assert run.stopped and 2 <= run.rounds < 500
     assert len({len(c.loss) for c in run.curves.values()}) == 1, "interleaved: every model stopped at one step"
     assert any("Stopped after" in w.value for w in at.warning)
 
     done = shared.rounds
     at.button(key="convergence_stop").click().run()  # pressing Stop again trains nothing
-    assert shared.rounds == done and shared.state == runs.STOPPED
+    assert shared.rounds == done and shared.state == shared_run.STOPPED
 
     at.button(key="convergence_train").click()  # same settings: go on from where it stopped
     watcher = stop_when(at, done + 2)
@@ -357,7 +357,7 @@ def test_two_sessions_pressing_train_with_equal_settings_share_one_run(fake_zoo,
     third.button(key="convergence_train").click().run()
     assert third.session_state["convergence_run"] is a and len(taken) == 12
     key = third.session_state["convergence_shared"].key
-    assert (runs.runs_folder() / key / "run.json").exists()
+    assert (run_store.runs_folder() / key / "run.json").exists()
 
 
 def test_a_queued_session_sees_its_place_and_an_estimate(fake_zoo, monkeypatch):
@@ -378,4 +378,4 @@ def test_a_queued_session_sees_its_place_and_an_estimate(fake_zoo, monkeypatch):
     finally:
         gate.set()
         reg.join(120)
-    assert first.state == second.state == third.state == runs.DONE
+    assert first.state == second.state == third.state == shared_run.DONE

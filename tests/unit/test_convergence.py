@@ -7,33 +7,24 @@ import numpy as np
 import pytest
 import torch
 
+from albertviz.analysis.gradients import block_uses, per_use_gradients
 from albertviz.core.model import MaskedLM
 from albertviz.core.params import count_parameters, flops_per_token
 from albertviz.core.sharing import layer_plan, plan_letters
 from albertviz.data.corpus import CHAR_SPECIALS, load_text
 from albertviz.lessons import verdicts
 from albertviz.lessons.convergence import (
-    block_uses,
     grad_series,
     loss_curve,
     median_ratio,
     mlm_batch,
-    per_use_gradients,
     shared_vs_unshared,
-    step_time_ratios,
-    synthetic_data,
     zoo_entries,
     zoo_seed_losses,
 )
-from albertviz.lessons.live import (
-    LiveRun,
-    LiveSettings,
-    frequency_only_loss,
-    live_config,
-    live_data,
-    pooled_losses,
-    validation_batch,
-)
+from albertviz.lessons.live import LiveRun, pooled_losses
+from albertviz.lessons.live_settings import LiveSettings, frequency_only_loss, live_config, live_data, validation_batch
+from albertviz.lessons.step_time import step_time_ratios, synthetic_data
 from albertviz.training.data import held_out_batch
 from albertviz.zoo.cells import zoo_config
 

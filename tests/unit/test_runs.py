@@ -13,20 +13,12 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from albertviz.lessons import runs
-from albertviz.lessons.live import LiveRun, LiveSettings, live_data
-from albertviz.lessons.runs import (
-    CANCELLED,
-    DONE,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    STOPPED,
-    RunRegistry,
-    load_run,
-    run_key,
-    save_run,
-)
+from albertviz.lessons import run_store, runs
+from albertviz.lessons.live import LiveRun
+from albertviz.lessons.live_settings import LiveSettings, live_data
+from albertviz.lessons.run_store import load_run, run_key, save_run
+from albertviz.lessons.runs import RunRegistry
+from albertviz.lessons.shared_run import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED
 from albertviz.training.data import Data
 from albertviz.training.trainer import Trainer
 
@@ -94,7 +86,7 @@ def test_the_key_is_the_settings_the_seeds_and_the_code():
     assert run_key(TINY) == run_key(replace(TINY))
     assert run_key(TINY) != run_key(seeded(1)) != run_key(replace(TINY, lr=1e-3))
     assert run_key(TINY, "code-a") != run_key(TINY, "code-b")
-    assert len(runs.code_version()) == 16
+    assert len(run_store.code_version()) == 16
 
 
 def test_workers_come_from_the_environment(monkeypatch):
@@ -241,7 +233,7 @@ def test_a_finished_run_on_disk_is_reused_by_a_fresh_registry(data, steps, tmp_p
     assert first.join(120) and run.state == DONE
     trained = len(steps.taken)
     record = json.loads((tmp_path / run.key / "run.json").read_text())
-    assert record["key"] == run.key and record["code_version"] == runs.code_version()
+    assert record["key"] == run.key and record["code_version"] == run_store.code_version()
 
     other = registry(data, folder=tmp_path)  # another replica, or the server after a restart
     again = other.request(TINY, "bob")
