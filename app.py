@@ -1,4 +1,4 @@
-"""albertviz: `streamlit run app.py` (or `make run`). The app itself is the albertviz_app package."""
+"""albertviz in a clone: `streamlit run app.py` (or `make run`); installed: `albertviz serve`. The app is albertviz_app."""
 
 from pathlib import Path
 
