@@ -1,4 +1,4 @@
-"""albertviz in a clone: `streamlit run app.py` (or `make run`); installed: `albertviz serve`. The app is albertviz_app."""
+"""albertviz from a clone: `streamlit run app.py` (or `make run`); installed, `albertviz serve`. App: albertviz_app."""
 
 from pathlib import Path
 

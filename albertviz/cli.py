@@ -83,7 +83,8 @@ def settings_flags(settings: Path, given: list[str]) -> list[str]:
 
 
 def write_launcher(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    """The launcher script in `folder`, with the `static/` Streamlit serves beside it (there before it starts)."""
+    (folder / "static").mkdir(parents=True, exist_ok=True)
     launcher = folder / "launcher.py"
     if not launcher.exists() or launcher.read_text(encoding="utf-8") != LAUNCHER:
         launcher.write_text(LAUNCHER, encoding="utf-8")
