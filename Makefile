@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup dev browser corpus nginx run class test lint bench zoo load gc-soak screenshots clean
+.PHONY: setup install dev browser corpus nginx run class test lint bench zoo load gc-soak screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ nginx:
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# albertviz as an editable package in .venv (pinned dependencies from the requirements files): the `albertviz`
+# command (serve, train, export-hf, list-models) and `import albertviz` from any folder.
+install: setup
+	$(PIP) --no-deps -e .
 
 # A class: REPLICAS Streamlit processes (default one per core) behind nginx on PORT; HOST=0.0.0.0 lets the school
 # network in. README "Serving a class".

@@ -1,4 +1,4 @@
-"""albertviz: `streamlit run app.py` (or `make run`). The app itself is the albertviz_app package."""
+"""albertviz from a clone: `streamlit run app.py` (or `make run`); installed, `albertviz serve`. App: albertviz_app."""
 
 from pathlib import Path
 
