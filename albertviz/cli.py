@@ -15,7 +15,7 @@ from albertviz.core.config import ConfigError
 
 def export_hf(cell: str, out_dir: Path) -> Path:
     from albertviz import zoo
-    from albertviz.core.hf import export_hf_folder
+    from albertviz.core.hf_export import export_hf_folder
 
     if "-" not in cell:
         raise zoo.ZooError(f"A zoo cell is named SHARING-EMBEDDING, e.g. all-factorized; got {cell!r}.")
