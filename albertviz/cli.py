@@ -20,9 +20,10 @@ from pathlib import Path
 
 from albertviz import checkpoints, zoo
 from albertviz.core.config import ConfigError
-from albertviz.core.hf import export_hf_folder
+from albertviz.core.hf_export import export_hf_folder
 from albertviz.data.corpus import cache_dir
 from albertviz.zoo import build
+from albertviz.zoo.cells import Cell
 
 APP_PACKAGE = "albertviz_app"  # located, never imported: the library sits below the app
 SETTINGS = "streamlit.toml"  # the app's Streamlit settings; a clone's .streamlit/config.toml links to it
@@ -39,10 +40,11 @@ main(Path(__file__).resolve().parent)
 
 
 def export_hf(cell: str, out_dir: Path) -> Path:
-    if "-" not in cell:
-        raise zoo.ZooError(f"A zoo cell is named SHARING-EMBEDDING, e.g. all-factorized; got {cell!r}.")
-    sharing, embedding = cell.split("-", 1)
-    model = zoo.load(sharing=sharing, embedding=embedding)
+    try:
+        parsed = Cell.parse(cell)
+    except ValueError as err:
+        raise zoo.ZooError(f"{err} For example: all-factorized.") from err
+    model = zoo.load(sharing=parsed.sharing, embedding=parsed.embedding)
     about = (f"albertviz zoo cell `{cell}`: {model.config.describe()}. Exported by `albertviz "
              f"export-hf {cell} DIR`; load with\n`AutoModelForMaskedLM.from_pretrained(DIR, use_safetensors=True)`.")
     return export_hf_folder(model.encoder, model.head, model.tokenizer, out_dir, description=about)

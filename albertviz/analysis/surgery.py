@@ -31,9 +31,8 @@ import numpy as np
 import torch
 
 from albertviz.core.config import ConfigError, ModelConfig
-from albertviz.core.model import Encoder, EncoderOutput
+from albertviz.core.model import Encoder, EncoderOutput, stack_attention
 from albertviz.core.params import ParamReport, count_parameters
-from albertviz.core.sharing import layer_plan
 
 OPERATIONS = {"tie": "Tie every layer to layer k", "average": "Average the layers",
               "factorize": "Factorize the embedding to rank E (SVD)"}
@@ -48,12 +47,6 @@ class SurgeryResult:
     report: ParamReport
     description: str
     variance_kept: float | None = None  # factorization only: share of the embedding sum's energy kept
-
-
-def saving(original: ModelConfig, new: ModelConfig) -> float:
-    """Fraction of the original's parameters the surgery removed (negative if it added some)."""
-    before = count_parameters(original).total
-    return 1.0 - count_parameters(new).total / before
 
 
 def _build(config: ModelConfig, state: dict[str, torch.Tensor], source: Encoder) -> Encoder:
@@ -273,11 +266,6 @@ def drift(original: EncoderOutput, new: EncoderOutput) -> Drift:
     """
     cos = torch.nn.functional.cosine_similarity(original.last_hidden_state[0].detach(),
                                                 new.last_hidden_state[0].detach(), dim=-1)
-    tv = [0.5 * (a[0] - b[0]).detach().abs().sum(-1).mean().item()
-          for a, b in zip(original.attentions, new.attentions, strict=True)]
-    return Drift(cos.numpy(), np.array(tv))
-
-
-def layer_labels(config: ModelConfig) -> list[str]:
-    """'layer 1 (A1, F1)'…: which blocks each layer runs, for hover text and captions."""
-    return [f"layer {i + 1} (attn {a + 1}, FFN {f + 1})" for i, (a, f) in enumerate(layer_plan(config))]
+    a, b = stack_attention(original)[:, 0].detach(), stack_attention(new)[:, 0].detach()  # (L, heads, T, T)
+    tv = 0.5 * (a - b).abs().sum(-1).mean(dim=(1, 2))
+    return Drift(cos.numpy(), tv.double().numpy())

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from albertviz.core.model import stack_attention
+
 
 def overlap(student: np.ndarray, teacher: np.ndarray) -> np.ndarray:
     """(Ts, Tt) 0/1 matrix: which spans overlap. Inputs are (n, 2) [start, end) character spans of body pieces;
@@ -53,7 +55,7 @@ def teacher_maps(teacher, texts: list[str], student_offsets: list[np.ndarray], b
         for b, e in enumerate(encs):
             ids[b, :len(e.ids)] = torch.tensor(e.ids)
             mask[b, :len(e.ids)] = 1
-        att = torch.stack(teacher.encoder(ids, attention_mask=mask).attentions, 1).mean(2)  # (B, L, T, T)
+        att = stack_attention(teacher.encoder(ids, attention_mask=mask)).transpose(0, 1).mean(2)  # (B, L, T, T)
         for b, e in enumerate(encs):
             n = len(e.ids)
             t_off = np.array(e.offsets[1:n - 1], dtype=np.int64).reshape(-1, 2)

@@ -73,10 +73,6 @@ class ModelConfig:
         return int(self.embedding_size)  # type: ignore[arg-type]
 
     @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_heads
-
-    @property
     def has_projection(self) -> bool:
         """True when embeddings live in E < H dimensions and need an E→H projection."""
         return self.E != self.hidden_size

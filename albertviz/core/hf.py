@@ -1,10 +1,10 @@
-"""Hugging Face BERT / ALBERT in and out: `from_hf`, `masked_lm_from_hf`, `to_hf`, `export_hf_folder`.
+"""Hugging Face BERT / ALBERT in: `from_hf`, `head_from_hf`, `masked_lm_from_hf` (out: `albertviz.core.hf_export`).
 
 - In: the mapping is by name, one tensor at a time, and every tensor of our model must be filled, so a
   renamed HF weight fails loudly instead of leaving random values behind. Works for the base models and
   their `…ForMaskedLM` variants (the MLM head maps onto `MLMHead`: dense, activation, LayerNorm, decoder
   tied to the word vectors, bias).
-- Out: the same mapping read backwards, into a freshly built `BertModel` / `AlbertModel` (or the MLM
+- Out (hf_export): the same mapping read backwards, into a freshly built `BertModel` / `AlbertModel` (or the MLM
   variant), with a check that every HF parameter was written.
 - What HF can hold: BERT = no sharing, E = H. ALBERT = factorized (or E = H with an identity projection),
   whole layers shared in consecutive groups (`num_hidden_groups` M: layer i runs group ⌊i·M/L⌋, Takase's
@@ -13,18 +13,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
 
 from albertviz.core.config import ConfigError, ModelConfig
 from albertviz.core.model import Encoder, MaskedLM, MLMHead
-from albertviz.core.sharing import layer_plan, plan_letters
+from albertviz.core.sharing import layer_plan
 
 _ACTS = {"gelu": "gelu", "gelu_new": "gelu_new", "gelu_pytorch_tanh": "gelu_new", "relu": "relu",
          "silu": "silu", "swish": "silu"}
-_HF_ACTS = {"gelu": "gelu", "gelu_new": "gelu_new", "relu": "relu", "silu": "silu"}  # ours → HF's name
 
 
 def _activation(hf_config) -> str:
@@ -34,7 +30,7 @@ def _activation(hf_config) -> str:
     return _ACTS[act]
 
 
-def _base(hf_model):
+def base_model(hf_model):
     """The BertModel / AlbertModel inside a …ForMaskedLM (or the model itself)."""
     return getattr(hf_model, "base_model", hf_model)
 
@@ -51,7 +47,7 @@ def _is_identity(linear) -> bool:
 
 def config_from_hf(hf_model) -> ModelConfig:
     """The ModelConfig of an HF BERT or ALBERT (base or …ForMaskedLM): its shape, sharing and pooler."""
-    base = _base(hf_model)
+    base = base_model(hf_model)
     c = base.config
     if getattr(c, "is_decoder", False) or getattr(c, "add_cross_attention", False):
         raise ConfigError("This HF model is configured as a decoder (is_decoder / cross-attention); "
@@ -96,7 +92,7 @@ def config_from_hf(hf_model) -> ModelConfig:
     return cfg
 
 
-def _bert_mapping(cfg: ModelConfig) -> dict[str, str]:
+def bert_mapping(cfg: ModelConfig) -> dict[str, str]:
     """Our Encoder's names → BertModel's names."""
     m = {"embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
          "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
@@ -117,11 +113,11 @@ def _bert_mapping(cfg: ModelConfig) -> dict[str, str]:
     return m
 
 
-def _albert_groups(cfg: ModelConfig) -> int:
+def albert_groups(cfg: ModelConfig) -> int:
     return cfg.num_layers if cfg.sharing == "none" else cfg.num_groups
 
 
-def _albert_mapping(cfg: ModelConfig) -> dict[str, str]:
+def albert_mapping(cfg: ModelConfig) -> dict[str, str]:
     """Our Encoder's names → AlbertModel's names; block g is layer group g (one layer per group)."""
     m = {"embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
          "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
@@ -132,7 +128,7 @@ def _albert_mapping(cfg: ModelConfig) -> dict[str, str]:
             m[f"embeddings.projection.{p}"] = f"encoder.embedding_hidden_mapping_in.{p}"
         if cfg.pooler:
             m[f"pooler.dense.{p}"] = f"pooler.{p}"
-        for g in range(_albert_groups(cfg)):
+        for g in range(albert_groups(cfg)):
             src = f"encoder.albert_layer_groups.{g}.albert_layers.0."
             for ours, theirs in (("query", "attention.query"), ("key", "attention.key"),
                                  ("value", "attention.value"), ("output", "attention.dense"),
@@ -143,17 +139,13 @@ def _albert_mapping(cfg: ModelConfig) -> dict[str, str]:
     return m
 
 
-def _head_mapping(model_type: str) -> dict[str, str]:
+def head_mapping(model_type: str) -> dict[str, str]:
     """Our MLMHead's names → the …ForMaskedLM's names (the decoder is tied, so it has no entry)."""
     pre = "cls.predictions.transform." if model_type == "bert" else "predictions."
     bias = "cls.predictions.bias" if model_type == "bert" else "predictions.bias"
     return {"dense.weight": pre + "dense.weight", "dense.bias": pre + "dense.bias",
             "LayerNorm.weight": pre + "LayerNorm.weight", "LayerNorm.bias": pre + "LayerNorm.bias",
             "bias": bias}
-
-
-def _is_albert_shape(cfg: ModelConfig) -> bool:
-    return cfg.embedding == "factorized" or cfg.sharing != "none"
 
 
 def _fill(module: torch.nn.Module, sources: dict[str, torch.Tensor], mapping: dict[str, str]) -> None:
@@ -175,8 +167,8 @@ def _fill(module: torch.nn.Module, sources: dict[str, torch.Tensor], mapping: di
 def from_hf(hf_model) -> Encoder:
     """An albertviz Encoder holding a copy of an HF BERT's or ALBERT's weights (base model or …ForMaskedLM)."""
     cfg = config_from_hf(hf_model)
-    base = _base(hf_model)
-    mapping = _albert_mapping(cfg) if base.config.model_type == "albert" else _bert_mapping(cfg)
+    base = base_model(hf_model)
+    mapping = albert_mapping(cfg) if base.config.model_type == "albert" else bert_mapping(cfg)
     enc = Encoder(cfg)
     _fill(enc, base.state_dict(), mapping)
     return enc.eval()
@@ -188,9 +180,9 @@ def head_from_hf(hf_mlm, encoder: Encoder) -> MLMHead:
     Our head's decoder is the encoder's word table, so an HF decoder that is not tied to it (and differs)
     is refused rather than silently replaced.
     """
-    model_type = _base(hf_mlm).config.model_type
+    model_type = base_model(hf_mlm).config.model_type
     decoder = hf_mlm.get_output_embeddings() if hasattr(hf_mlm, "get_output_embeddings") else None
-    if decoder is None or _base(hf_mlm) is hf_mlm:
+    if decoder is None or base_model(hf_mlm) is hf_mlm:
         raise ConfigError(f"{type(hf_mlm).__name__} has no masked-word head; use AlbertForMaskedLM or "
                           "BertForMaskedLM.")
     if not torch.equal(decoder.weight, encoder.embeddings.word_matrix()):
@@ -198,7 +190,7 @@ def head_from_hf(hf_mlm, encoder: Encoder) -> MLMHead:
                           "(tie_word_embeddings=false); albertviz's head always reuses the word table.")
     head = MLMHead(encoder.config)
     sources = dict(hf_mlm.state_dict())
-    mapping = _head_mapping(model_type)
+    mapping = head_mapping(model_type)
     if decoder.bias is not None:  # what HF's forward adds; tied to predictions.bias in every current version
         sources[mapping["bias"]] = decoder.bias
     _fill(head, sources, mapping)
@@ -213,112 +205,3 @@ def masked_lm_from_hf(hf_mlm) -> MaskedLM:
         lm = MaskedLM(enc.config)
     lm.encoder, lm.head = enc, head
     return lm.eval()
-
-
-# ---------------------------------------------------------------- out to HF
-
-def hf_config(cfg: ModelConfig, **extra):
-    """The `BertConfig` / `AlbertConfig` of an albertviz shape, or ConfigError saying why HF has none."""
-    from transformers import AlbertConfig, BertConfig
-
-    if cfg.embedding == "hashed":
-        raise ConfigError("Hashed (EELBERT) embeddings compute each word vector from the token's characters; "
-                          "HF BERT and ALBERT need a stored word table, so this model has no HF equivalent.")
-    if cfg.sharing in ("ffn", "attention"):
-        other = "attention" if cfg.sharing == "ffn" else "FFN"
-        raise ConfigError(f"This model shares only its {cfg.sharing} blocks and keeps one {other} block per "
-                          "layer; HF ALBERT shares whole layers (attention and FFN together) and BERT shares "
-                          "nothing, so neither can hold it.")
-    common = dict(vocab_size=cfg.vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
-                  num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
-                  max_position_embeddings=cfg.max_position_embeddings, type_vocab_size=cfg.type_vocab_size,
-                  hidden_act=_HF_ACTS[cfg.activation], layer_norm_eps=cfg.layer_norm_eps,
-                  attn_implementation="eager", **extra)
-    if not _is_albert_shape(cfg):
-        return BertConfig(**common)
-    groups = _albert_groups(cfg)
-    hf_plan = albert_group_plan(cfg.num_layers, groups)
-    ours = layer_plan(cfg)
-    if ours != [(g, g) for g in hf_plan]:
-        letters = plan_letters(cfg)[0]
-        want = "".join(chr(ord("A") + g) for g in hf_plan)
-        raise ConfigError(f"This model's layers use blocks {letters} ({cfg.share_strategy}, M={cfg.num_groups}); "
-                          f"HF ALBERT can only run consecutive groups ({want}: Takase's 'sequence'), so "
-                          "it cannot hold this plan.")
-    return AlbertConfig(**common, embedding_size=cfg.E, num_hidden_groups=groups, inner_group_num=1)
-
-
-def _model_classes(model_type: str):
-    from transformers import AlbertForMaskedLM, AlbertModel, BertForMaskedLM, BertModel
-
-    return {"bert": (BertModel, BertForMaskedLM), "albert": (AlbertModel, AlbertForMaskedLM)}[model_type]
-
-
-def to_hf(encoder: Encoder, head: MLMHead | None = None, **config_extra):
-    """A `transformers` BertModel / AlbertModel (…ForMaskedLM with a head) computing what `encoder` does.
-
-    Eval mode, eager attention (so it returns attention maps). With a head the HF MLM class has no pooler,
-    so an encoder's pooler is left out. `config_extra` goes to the HF config (e.g. pad_token_id).
-    """
-    cfg = encoder.config
-    hf_cfg = hf_config(cfg, **config_extra)
-    base_cls, mlm_cls = _model_classes(hf_cfg.model_type)
-    hf = mlm_cls(hf_cfg) if head is not None else base_cls(hf_cfg, add_pooling_layer=cfg.pooler)
-    base = _base(hf)
-    mapping = _albert_mapping(cfg) if hf_cfg.model_type == "albert" else _bert_mapping(cfg)
-    if head is not None:
-        mapping = {k: v for k, v in mapping.items() if not k.startswith("pooler.")}
-    ours = encoder.state_dict()
-    written: set[int] = set()
-    with torch.no_grad():
-        for name, dst in mapping.items():
-            p = base.get_parameter(dst)
-            p.copy_(ours[name])
-            written.add(id(p))
-        if hf_cfg.model_type == "albert" and not cfg.has_projection:  # E = H: the projection is the identity
-            proj = base.encoder.embedding_hidden_mapping_in
-            proj.weight.copy_(torch.eye(cfg.hidden_size))
-            proj.bias.zero_()
-            written |= {id(proj.weight), id(proj.bias)}
-        if head is not None:
-            head_state = head.state_dict()
-            for name, dst in _head_mapping(hf_cfg.model_type).items():
-                p = hf.get_parameter(dst)
-                p.copy_(head_state[name])
-                written.add(id(p))
-            decoder = hf.get_output_embeddings()
-            for p, src in ((decoder.weight, encoder.embeddings.word_matrix()), (decoder.bias, head.bias)):
-                if id(p) not in written:  # tied in current transformers; copy anyway if a version unties them
-                    p.copy_(src)
-                    written.add(id(p))
-    unwritten = [n for n, p in hf.named_parameters() if id(p) not in written]
-    if unwritten:
-        raise RuntimeError(f"to_hf left HF weights unset: {unwritten[:5]}")
-    return hf.eval()
-
-
-def export_hf_folder(encoder: Encoder, head: MLMHead | None, tokenizer, out_dir: str | Path,
-                     description: str = "") -> Path:
-    """Write a standard HF folder: config.json, model.safetensors, tokenizer.json (+ tokenizer_config.json).
-
-    `AutoModel.from_pretrained(out_dir)` / `AutoModelForMaskedLM` / `AutoTokenizer` load it offline.
-    """
-    out = Path(out_dir)
-    specials = {name: tok for name, tok in (("cls_token", "[CLS]"), ("sep_token", "[SEP]"), ("mask_token", "[MASK]"),
-                                            ("unk_token", "[UNK]"), ("pad_token", "[PAD]"))
-                if tokenizer is not None and tokenizer.token_to_id(tok) is not None}
-    extra = {"pad_token_id": tokenizer.token_to_id(specials["pad_token"])} if "pad_token" in specials else {}
-    if tokenizer is not None and tokenizer.get_vocab_size() > encoder.config.vocab_size:
-        raise ConfigError(f"The tokenizer has {tokenizer.get_vocab_size()} tokens but the model only "
-                          f"{encoder.config.vocab_size} word vectors.")
-    hf = to_hf(encoder, head, **extra)
-    out.mkdir(parents=True, exist_ok=True)
-    hf.save_pretrained(str(out), safe_serialization=True)
-    if tokenizer is not None:
-        tokenizer.save(str(out / "tokenizer.json"))
-        meta = {"tokenizer_class": "PreTrainedTokenizerFast",
-                "model_max_length": encoder.config.max_position_embeddings, **specials}
-        (out / "tokenizer_config.json").write_text(json.dumps(meta, indent=1) + "\n")
-    if description:
-        (out / "README.md").write_text(f"# {out.name}\n\n{description}\n")
-    return out

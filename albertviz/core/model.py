@@ -41,6 +41,13 @@ class EncoderOutput:
     pooler_output: torch.Tensor | None  # (B, H), tanh(W·h_[CLS]) when the config has a pooler
 
 
+def stack_attention(out: EncoderOutput) -> torch.Tensor:
+    """Every layer's attention as one (L, B, heads, T, T) tensor; ValueError if the forward skipped them."""
+    if not out.attentions:
+        raise ValueError("This EncoderOutput has no attention maps: run the encoder with output_attentions=True.")
+    return torch.stack(out.attentions)
+
+
 class AttentionBlock(nn.Module):
     """Multi-head self-attention + residual + LayerNorm (one reusable sublayer)."""
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import torch
 
-from albertviz.core.config import ModelConfig
+from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES, ModelConfig
 from albertviz.core.embeddings import Embeddings
 from albertviz.core.model import AttentionBlock, FeedForwardBlock, MLMHead, Pooler
 from albertviz.core.sharing import num_blocks
@@ -108,8 +108,6 @@ def sharing_embedding_grid(config: ModelConfig) -> list[dict]:
     Factorized uses the config's E when it is factorized, else ALBERT's 128 (at most H/2); hashed keeps
     the config's E when hashed, else computes H-dim vectors directly as EELBERT does.
     """
-    from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
-
     H = config.hidden_size
     sizes = {"full": H,
              "factorized": config.E if config.embedding == "factorized" else max(1, min(128, H // 2)),

@@ -196,7 +196,7 @@ def render(view: str, attentions, tokens: list[str], sentence_b_start: int | Non
     `assets`: where d3 and jQuery come from — None: as `serve_assets_from` set (inline by default),
     "inline": always inlined (a standalone file), or a URL path on the app's own server.
     """
-    import bertviz  # slow import (IPython); only when a view is asked for
+    import bertviz  # local: bertviz pulls in IPython (slow to import); only rendering a view needs it
 
     layers = _as_layers(attentions)
     tokens = [str(t) for t in tokens]

@@ -156,14 +156,6 @@ def median_ratio(shared: Sequence[float], unshared: Sequence[Sequence[float]]) -
     return statistics.median(ratios) if ratios else float("nan")
 
 
-def manifest_version() -> float:
-    """The manifest's modification time (0 when absent): a cache key that changes when a cell lands."""
-    try:
-        return (zoo.ZOO_DIR / zoo.MANIFEST_NAME).stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 # ---------------------------------------------------------------- the per-use view's model and batch
 
 def text_batch(n: int = 16, seq_len: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

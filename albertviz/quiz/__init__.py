@@ -5,7 +5,8 @@ entry into a frozen `Question` and refuses the whole bank, with the id and the f
 an entry is malformed (a wrong option index, an empty explanation, a page that does not exist).
 Numbers are not typed into the bank: `{name}` in a text and `compute: name` as a numeric answer take
 them from `albertviz.quiz.facts`, i.e. from the counter, the FLOP formula and the paper tables.
-Grading, generated questions and quiz sessions are in `albertviz.quiz.engine`.
+Grading is in `albertviz.quiz.grading`, generated questions in `albertviz.quiz.generated`, quiz
+sessions in `albertviz.quiz.engine`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from albertviz.quiz.facts import FactError, number, render
 
 BANK_PATH = Path(__file__).with_name("bank.yaml")
 
@@ -84,8 +87,6 @@ class Question:
 
 def _render(text: str, field: str, where: str) -> str:
     """Fill in `{fact}` placeholders; an unknown fact or a bad format refuses the entry."""
-    from albertviz.quiz.facts import FactError, render
-
     try:
         return render(text)
     except FactError as err:
@@ -134,8 +135,6 @@ def _numeric_fields(entry: dict, where: str) -> dict:
     if "answer" in entry and "compute" in entry:
         raise BankError(f"{where}: give either 'answer' or 'compute', not both.")
     if "compute" in entry:
-        from albertviz.quiz.facts import FactError, number
-
         try:
             answer = number(str(entry["compute"]))
         except FactError as err:

@@ -18,7 +18,6 @@ The loop is shared with the Convergence page's live experiment (`Trainer`), comp
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import json
 import platform
@@ -36,9 +35,10 @@ from albertviz.data.tokenizer import load_tokenizer
 from albertviz.training.config import TrainConfig
 from albertviz.training.data import Data, load_data
 from albertviz.training.trainer import Trainer
-from albertviz.zoo import CACHE_SUBDIR, MANIFEST_NAME, WEIGHTS_DIR, ZOO_DIR, file_sha256
-from albertviz.zoo.cells import cell_name, grid, new_model, weights_name, zoo_config
+from albertviz.zoo import CACHE_SUBDIR, WEIGHTS_DIR, ZOO_DIR, ZooError, file_sha256
+from albertviz.zoo.cells import Cell, grid, new_model, weights_name, zoo_config
 from albertviz.zoo.evaluation import EVERYDAY_PATH, cell_report, init_report
+from albertviz.zoo.manifest_file import read_manifest, updating_manifest
 
 
 def unigram_baseline(data: Data, labels: torch.Tensor) -> float:
@@ -50,7 +50,7 @@ def unigram_baseline(data: Data, labels: torch.Tensor) -> float:
 
 
 def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_dir: Path) -> dict:
-    name = cell_name(sharing, embedding)
+    name = Cell(sharing, embedding).name
     stem = weights_name(sharing, embedding, cfg.seed)
     mcfg = zoo_config(sharing, embedding)
     model = new_model(sharing, embedding, cfg.seed, cfg.factorized_word_std)
@@ -84,30 +84,18 @@ def train_cell(sharing: str, embedding: str, cfg: TrainConfig, data: Data, out_d
         **cell_report(model, data, trainer.eval_batch, cfg.seed),
         "log": trainer.log,
     }
-    with open(out_dir / ".manifest.lock", "w") as lock:  # several trainers may finish at once
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest_path = out_dir / MANIFEST_NAME
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        manifest.setdefault("models", {})
-        manifest.setdefault("seeds", {})
+    with updating_manifest(out_dir) as manifest:  # several trainers may finish at once
         if cfg.seed == 0:
-            manifest["models"][name] = entry
+            manifest.setdefault("models", {})[name] = entry
         else:
-            manifest["seeds"].setdefault(name, {})[str(cfg.seed)] = entry
-        manifest["seeds"] = {k: dict(sorted(v.items())) for k, v in manifest["seeds"].items()}
-        manifest["models"] = dict(sorted(manifest["models"].items()))
-        manifest["seeds"] = dict(sorted(manifest["seeds"].items()))
-        manifest_path.write_text(json.dumps(manifest, indent=1))
+            manifest.setdefault("seeds", {}).setdefault(name, {})[str(cfg.seed)] = entry
     return entry
 
 
 def describe_zoo(out_dir: Path, data: Data | None = None) -> None:
     """Write what every cell shares into the manifest: corpus (source, licence, size), tokenizer, recipe; and
     fill in any entry's at-initialisation attention figures that an older trainer did not record."""
-    with open(out_dir / ".manifest.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        path = out_dir / MANIFEST_NAME
-        manifest = json.loads(path.read_text())
+    with updating_manifest(out_dir) as manifest:
         entries = [*manifest["models"].values(), *(e for seeds in manifest.get("seeds", {}).values()
                                                    for e in seeds.values())]
         for e in entries:
@@ -127,14 +115,15 @@ def describe_zoo(out_dir: Path, data: Data | None = None) -> None:
             "everyday_set": {"file": EVERYDAY_PATH.name, "lines": len(EVERYDAY_PATH.read_text().splitlines()),
                              "how": "written for this project, never trained on; one [MASK] per sentence"},
         }
-        path.write_text(json.dumps(manifest, indent=1))
 
 
-def is_done(manifest_path: Path, sharing: str, embedding: str, cfg: TrainConfig) -> bool:
-    if not manifest_path.exists():
+def is_done(out_dir: Path, sharing: str, embedding: str, cfg: TrainConfig) -> bool:
+    """Whether the manifest in `out_dir` already holds this cell and seed trained with exactly `cfg`."""
+    try:
+        manifest = read_manifest(out_dir)
+    except ZooError:
         return False
-    manifest = json.loads(manifest_path.read_text())
-    name = cell_name(sharing, embedding)
+    name = Cell(sharing, embedding).name
     entry = manifest.get("models", {}).get(name) if cfg.seed == 0 else \
         manifest.get("seeds", {}).get(name, {}).get(str(cfg.seed))
     return bool(entry) and entry.get("train_config") == asdict(cfg)
@@ -159,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     data = load_data(TrainConfig.seq_len)
     for sharing, embedding, seed in jobs:
         cfg = TrainConfig(steps=args.steps, seed=seed)
-        if args.all and is_done(args.out / "manifest.json", sharing, embedding, cfg):
+        if args.all and is_done(args.out, sharing, embedding, cfg):
             continue
         e = train_cell(sharing, embedding, cfg, data, args.out)
         describe_zoo(args.out, data)

@@ -44,13 +44,9 @@ def zoo_config(sharing: str, embedding: str) -> ModelConfig:
                        hash_normalize=embedding == "hashed")
 
 
-def cell_name(sharing: str, embedding: str) -> str:
-    return Cell(sharing, embedding).name
-
-
 def weights_name(sharing: str, embedding: str, seed: int) -> str:
     """File stem of a cell's weights: 'none-full' for seed 0 (what the pages show), 'none-full.seed1' etc."""
-    return cell_name(sharing, embedding) + (f".seed{seed}" if seed else "")
+    return Cell(sharing, embedding).name + (f".seed{seed}" if seed else "")
 
 
 def new_model(sharing: str, embedding: str, seed: int = 0,

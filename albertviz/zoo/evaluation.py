@@ -19,7 +19,14 @@ import numpy as np
 import torch
 
 from albertviz.analysis.measures import attention_entropy
-from albertviz.core.model import MaskedLM
+from albertviz.analysis.teacher import kl_per_layer, teacher_maps
+from albertviz.core.model import MaskedLM, stack_attention
+from albertviz.core.params import count_parameters
+from albertviz.data.corpus import split, zoo_chunks, zoo_sources
+from albertviz.data.tokenizer import load_tokenizer
+from albertviz.training.trainer import evaluate_mlm
+from albertviz.zoo.cells import new_model
+from albertviz.zoo.pretrained import load_pretrained
 
 EVERYDAY_PATH = Path(__file__).resolve().parent / "everyday_sentences.tsv"
 N_ATTENTION_CHUNKS = 64
@@ -58,17 +65,11 @@ def everyday_accuracy(model: MaskedLM, tokenizer, items: list[tuple[str, str]]) 
 
 @lru_cache(maxsize=1)
 def _minilm():
-    from albertviz.zoo import load_pretrained
-
     return load_pretrained("minilm-l6")
 
 
 def held_out_teacher_maps(n: int = N_ATTENTION_CHUNKS) -> tuple[np.ndarray, np.ndarray]:
     """(held-out chunk indices, MiniLM's maps on them carried over to the zoo's pieces (n, L, T, T))."""
-    from albertviz.analysis.teacher import teacher_maps
-    from albertviz.data.corpus import split, zoo_chunks, zoo_sources
-    from albertviz.data.tokenizer import load_tokenizer
-
     chunks = zoo_chunks(load_tokenizer(), 64)
     _, held = split(chunks.ids)
     idx = held[:n]
@@ -79,9 +80,7 @@ def held_out_teacher_maps(n: int = N_ATTENTION_CHUNKS) -> tuple[np.ndarray, np.n
 @torch.no_grad()
 def attention_report(model: MaskedLM, chunks: torch.Tensor, teacher: np.ndarray | None) -> dict:
     """Per-layer entropy (with and without [CLS]/[SEP]) and, given MiniLM's maps, per-layer KL to them."""
-    from albertviz.analysis.teacher import kl_per_layer
-
-    att = torch.stack(model.encoder(chunks).attentions)  # (L, B, heads, T, T)
+    att = stack_attention(model.encoder(chunks))  # (L, B, heads, T, T)
     T = chunks.shape[1]
     special = torch.zeros(T, dtype=torch.bool)
     special[0] = special[-1] = True
@@ -109,17 +108,11 @@ def init_report(model: MaskedLM, data) -> dict:
 
 def cell_report(model: MaskedLM, data, eval_batch, seed: int) -> dict:
     """Everything `train_cell` records about a finished model (see the module docstring)."""
-    from albertviz.core.params import count_parameters
-    from albertviz.data.tokenizer import load_tokenizer
-    from albertviz.training.trainer import evaluate_mlm
-
     model.eval()
     tok = load_tokenizer()
     idx, teacher = held_out_teacher_maps()
     enc = count_parameters(model.config)
     head = count_parameters(model.config, include_head=True)
-    from albertviz.zoo.cells import new_model
-
     cfg = model.config
     fresh = new_model(cfg.sharing, cfg.embedding, seed=seed)
     return {

@@ -19,8 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from albertviz import zoo
 from albertviz.analysis.measures import input_output_distance
 from albertviz.core.model import Encoder
+from albertviz.data.corpus import make_chunks, split, zoo_chunks, zoo_sources
+from albertviz.data.tokenizer import load_tokenizer
+from albertviz.zoo.cells import Cell
 
 FIG1_PATH = Path(__file__).resolve().parent / "fig1.json"
 N_CHUNKS = 64
@@ -29,9 +33,6 @@ SEQ_LEN = 64  # the zoo's training length; MiniLM reads the same chunks
 
 def held_out_chunks(n: int = N_CHUNKS, seq_len: int = SEQ_LEN) -> torch.Tensor:
     """The first n held-out chunks of the corpus ([CLS] … [SEP]), never seen in zoo training."""
-    from albertviz.data.corpus import make_chunks, split
-    from albertviz.data.tokenizer import load_tokenizer
-
     chunks = make_chunks(load_tokenizer(), seq_len)
     _, held = split(chunks)
     return torch.from_numpy(chunks[held[:n]]).long()
@@ -39,9 +40,6 @@ def held_out_chunks(n: int = N_CHUNKS, seq_len: int = SEQ_LEN) -> torch.Tensor:
 
 def held_out_texts(n: int = N_CHUNKS, seq_len: int = SEQ_LEN) -> list[str]:
     """The exact text of those chunks, for a model with another tokenizer (MiniLM)."""
-    from albertviz.data.corpus import split, zoo_chunks, zoo_sources
-    from albertviz.data.tokenizer import load_tokenizer
-
     chunks = zoo_chunks(load_tokenizer(), seq_len)
     _, held = split(chunks.ids)
     return [zoo_sources()[chunks.source[i]][1][chunks.start[i]:chunks.end[i]] for i in held[:n]]
@@ -89,8 +87,6 @@ def held_out_fig1(key: str, sha256: str | None = None, path: Path = FIG1_PATH, s
 
 def held_out_fig1_seeds(key: str) -> dict[int, dict]:
     """Every seed's precomputed series for a zoo cell whose weights still match: {seed: entry}."""
-    from albertviz import zoo
-
     try:
         seeds = zoo.seed_entries(key)
     except (zoo.ZooError, KeyError):
@@ -100,8 +96,6 @@ def held_out_fig1_seeds(key: str) -> dict[int, dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from albertviz import zoo
-
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=FIG1_PATH)
     p.add_argument("--chunks", type=int, default=N_CHUNKS)
@@ -122,9 +116,8 @@ def main(argv: list[str] | None = None) -> None:
             if key == "minilm-l6":
                 model = zoo.load_pretrained(key)
             else:
-                sharing, embedding = key.split("-", 1)
-                model = zoo.load(sharing=sharing, embedding=embedding, seed=seed)
-        except zoo.ZooError as err:  # a cell still being written, or damaged: skip it, the page falls back
+                model = zoo.load(*Cell.parse(key), seed=seed)
+        except (zoo.ZooError, ValueError) as err:  # a cell being written, or damaged: skip it, the page falls back
             print(f"{key} seed {seed}: skipped ({err})")
             continue
         entry = fig1_over_chunks(model.encoder, minilm_ids(model, held_out_texts(args.chunks))

@@ -10,6 +10,7 @@ import numpy as np
 from albertviz import labels
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
 from albertviz.zoo import list_models, seed_entries
+from albertviz.zoo.cells import Cell
 
 
 def _cell(name: str) -> str:
@@ -29,7 +30,8 @@ def markdown_table() -> str:
     rows = ["| embedding | " + " | ".join(labels.SHARING[s] for s in SHARING_MODES) + " |",
             "|---|" + "---|" * len(SHARING_MODES)]
     for emb in EMBEDDING_TYPES:
-        cells = [_cell(f"{s}-{emb}") if f"{s}-{emb}" in entries else "–" for s in SHARING_MODES]
+        names = [Cell(s, emb).name for s in SHARING_MODES]
+        cells = [_cell(n) if n in entries else "–" for n in names]
         rows.append(f"| {emb} | " + " | ".join(cells) + " |")
     ev = any_entry["everyday"]
     rows.append("")

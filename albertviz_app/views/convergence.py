@@ -85,7 +85,7 @@ on another scale than any single layer's."""
 )
 headline = st.container()  # "what these runs show": filled at the end, once this rerun's runs are done
 
-version = cv.manifest_version()
+version = zoo.manifest_version()
 entries = zoo_logs(version)
 manifest = zoo_manifest(version)
 

@@ -12,7 +12,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from albertviz.quiz import TOPICS, Question, load_bank
-from albertviz.quiz.engine import RATINGS, AnswerError, QuizError, QuizSession, interview_session, practice_session
+from albertviz.quiz.engine import QuizError, QuizSession, interview_session, practice_session
+from albertviz.quiz.grading import RATINGS, AnswerError
 from albertviz_app.ui import keep
 from albertviz_app.ui.export import table
 from albertviz_app.ui.nav import PAGES

@@ -11,7 +11,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from albertviz.quiz import load_bank
-from albertviz.quiz.engine import RATINGS, practice_session
+from albertviz.quiz.engine import practice_session
+from albertviz.quiz.grading import RATINGS
 
 QUIZ, HOME = page_file("quiz"), page_file("home")
 PRACTICE_TOPICS = ["sharing", "strategies", "embeddings", "cost", "computed"]

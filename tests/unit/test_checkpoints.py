@@ -402,7 +402,7 @@ def test_memory_cap_skips_big_models(world, env):
 
 
 def test_spiece_without_sentencepiece_says_what_to_install(world, monkeypatch):
-    monkeypatch.setattr(checkpoints, "_has_sentencepiece", lambda: False)
+    monkeypatch.setattr(checkpoints.inspection, "_has_sentencepiece", lambda: False)
     c = only(world["models"] / "tiny-albert")
     assert c.status == "unavailable" and "pip install sentencepiece protobuf" in c.reason
 

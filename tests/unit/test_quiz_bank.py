@@ -16,17 +16,9 @@ from albertviz import PRESETS, Encoder, ModelConfig, count_parameters, paper
 from albertviz.core.params import flops_per_token
 from albertviz.core.sharing import num_blocks
 from albertviz.quiz import PAGE_SLUGS, TOPICS, BankError, Question, facts, load_bank, parse_bank
-from albertviz.quiz.engine import (
-    RATINGS,
-    AnswerError,
-    QuizError,
-    generated_question,
-    generated_questions,
-    grade,
-    interview_session,
-    parse_number,
-    practice_session,
-)
+from albertviz.quiz.engine import QuizError, interview_session, practice_session
+from albertviz.quiz.generated import generated_question, generated_questions
+from albertviz.quiz.grading import RATINGS, AnswerError, grade, parse_number
 from albertviz_app.ui.nav import PAGES
 
 TEN_INTERVIEW_QUESTIONS = [

@@ -11,7 +11,8 @@ import torch
 from transformers import AlbertForMaskedLM, AlbertModel, AutoModel, AutoModelForMaskedLM, AutoTokenizer, BertModel
 
 from albertviz import ConfigError, MaskedLM, ModelConfig, from_hf
-from albertviz.core.hf import export_hf_folder, masked_lm_from_hf, to_hf
+from albertviz.core.hf import masked_lm_from_hf
+from albertviz.core.hf_export import export_hf_folder, to_hf
 
 TOL = 1e-5
 
