@@ -21,9 +21,9 @@ import streamlit as st
 from albertviz.lessons import live, runs
 
 POLL_S = 0.5  # how often a watching page looks at its run: also how soon it notices a click (a yield point)
-SESSION_KEY = "live_runs_session"
-HANDLE_KEY = "convergence_shared"
-OUTCOME_KEY = "convergence_left"  # what this session's last Stop did to its run (for the notice)
+SESSION_KEY = "convergence.live_session"
+HANDLE_KEY = "convergence.shared"
+OUTCOME_KEY = "convergence.left"  # what this session's last Stop did to its run (for the notice)
 
 
 @st.cache_resource(show_spinner=False)
@@ -125,7 +125,7 @@ def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: st
                 bar.progress(min(1.0, view.rounds / view.settings.steps), text)
             now = time.monotonic()
             if view.rounds != drawn_rounds and now - drawn_at >= redraw_s:
-                plot.plotly_chart(chart(view), key=f"convergence_live_{view.rounds}")
+                plot.plotly_chart(chart(view), key=f"convergence.live.{view.rounds}")
                 drawn_at, drawn_rounds = now, view.rounds
         shown_text = text
         reg.wait(run, POLL_S)

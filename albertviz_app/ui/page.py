@@ -16,7 +16,7 @@ import streamlit as st
 from albertviz_app.ui import export
 from albertviz_app.ui.viewstate import FALSE, TRUE, Param, ViewState
 
-LECTURE_PARAM, LECTURE_KEY, LECTURE_STORE = "lecture", "lecture_toggle", "_lecture"
+LECTURE_PARAM, LECTURE_KEY, LECTURE_STORE = "lecture", "view.lecture", "_lecture"
 
 LECTURE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; max-width: 100%; }

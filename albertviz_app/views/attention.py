@@ -65,7 +65,7 @@ def predict(key: str, masked_text: str, top_k: int, hidden: str) -> list[dict]:
 
 def chosen() -> list[str]:
     ss = st.session_state
-    return [ss["attention-model"]] + ([ss["attention-model-b"]] if ss.get("attention-compare") else [])
+    return [ss["attention.model"]] + ([ss["attention.model_b"]] if ss.get("attention.compare") else [])
 
 
 def most(field: str) -> int:
@@ -82,18 +82,18 @@ def most(field: str) -> int:
 models = available_models()
 pickable = models + unavailable_models()
 page = start("attention", [
-    Param("text", "attention-text", DEFAULT_TEXT),
-    Param("pair", "attention-pair", ""),
-    Param("model", "attention-model", models[0], options=pickable),
-    Param("compare", "attention-compare", False, kind=bool),
-    Param("model2", "attention-model-b",
-          lambda: MINILM if st.session_state["attention-model"] != MINILM else models[0], options=pickable,
-          active=lambda: bool(st.session_state.get("attention-compare"))),
-    Param("layer", "attention-layer", 1, kind=int, low=1, options=lambda: range(1, most("num_layers") + 1)),
-    Param("head", "attention-head", 1, kind=int, low=1, options=lambda: range(1, most("num_heads") + 1)),
-    Param("bertviz", "attention-bertviz-view", "head", options=["head", "model"]),
-    Param("mask", "attention-mask-pos", 2, kind=int, low=0),  # its real default: settle() below
-    Param("topk", "attention-mask-topk", 5, kind=int, low=1, high=20),
+    Param("text", "attention.text", DEFAULT_TEXT),
+    Param("pair", "attention.pair", ""),
+    Param("model", "attention.model", models[0], options=pickable),
+    Param("compare", "attention.compare", False, kind=bool),
+    Param("model2", "attention.model_b",
+          lambda: MINILM if st.session_state["attention.model"] != MINILM else models[0], options=pickable,
+          active=lambda: bool(st.session_state.get("attention.compare"))),
+    Param("layer", "attention.layer", 1, kind=int, low=1, options=lambda: range(1, most("num_layers") + 1)),
+    Param("head", "attention.head", 1, kind=int, low=1, options=lambda: range(1, most("num_heads") + 1)),
+    Param("bertviz", "attention.bertviz_view", "head", options=["head", "model"]),
+    Param("mask", "attention.mask_pos", 2, kind=int, low=0),  # its real default: settle() below
+    Param("topk", "attention.mask_topk", 5, kind=int, low=1, high=20),
 ])
 
 st.title("👀 Attention")
@@ -103,16 +103,16 @@ page.intro(
     "differ, because each layer sees a different input. Pick a model, a layer and a head."
 )
 with page.controls():
-    text = sentence_input("Sentence", key="attention-text", default=DEFAULT_TEXT)
+    text = sentence_input("Sentence", key="attention.text", default=DEFAULT_TEXT)
     pair_raw = st.text_input("Optional second sentence (a segment pair, as BERT's next-sentence and ALBERT's "
-                             "sentence-order tasks read them)", key="attention-pair")
+                             "sentence-order tasks read them)", key="attention.pair")
     pair = clean_text(pair_raw)[:MAX_CHARS].strip() or None
     c1, c2 = (st.container(), st.container()) if page.lecture else st.columns(2)
     with c1:
-        key_a = model_picker("attention-model", default=models[0], label_text="Model")
+        key_a = model_picker("attention.model", default=models[0], label_text="Model")
     with c2:
-        compare = st.toggle("Compare with a second model", key="attention-compare")
-        key_b = (model_picker("attention-model-b", default=MINILM if key_a != MINILM else models[0],
+        compare = st.toggle("Compare with a second model", key="attention.compare")
+        key_b = (model_picker("attention.model_b", default=MINILM if key_a != MINILM else models[0],
                               label_text="Second model") if compare else None)
 page.publish()
 keys = [key_a] + ([key_b] if compare else [])
@@ -141,13 +141,13 @@ if len(vocabularies) > 1:
 
 max_layers = max(results[k]["config"].num_layers for k in keys)
 max_heads = max(results[k]["config"].num_heads for k in keys)
-for name, top in (("attention-layer", max_layers), ("attention-head", max_heads)):
+for name, top in (("attention.layer", max_layers), ("attention.head", max_heads)):
     if st.session_state.get(name, 1) > top:  # a smaller model was picked: keep the selector valid
         st.session_state[name] = top
 with page.controls():
     s1, s2 = st.columns(2)
-    layer = s1.selectbox("Layer", list(range(1, max_layers + 1)), key="attention-layer") - 1
-    head = s2.selectbox("Head", list(range(1, max_heads + 1)), key="attention-head") - 1
+    layer = s1.selectbox("Layer", list(range(1, max_layers + 1)), key="attention.layer") - 1
+    head = s2.selectbox("Head", list(range(1, max_heads + 1)), key="attention.head") - 1
 page.publish()
 
 
@@ -163,7 +163,7 @@ for col, key in zip(columns(), keys, strict=True):
         inner = st.columns([2, 3]) if len(keys) == 1 else [st.container(), st.container()]
         with inner[0]:
             plan = fa.layer_plan_figure(cfg, r["summary"]["entropy"], title=f"Layer plan — {label(key)}")
-            page.chart(plan, key=f"attention-plan-{key}")
+            page.chart(plan, key=f"attention.plan.{key}")
             attn_letters, ffn_letters = plan_letters(cfg)
             st.caption(f"Attention blocks per layer: `{attn_letters}`, FFN blocks: `{ffn_letters}`. Same colour "
                        "= same weights. Bars: attention entropy of each layer on this sentence.")
@@ -171,7 +171,7 @@ for col, key in zip(columns(), keys, strict=True):
         with inner[1]:
             page.chart(fa.head_heatmap(r["attn"][lay, h], r["enc"].tokens, lay, h,
                                        title=f"{label(key)} — layer {lay + 1}, head {h + 1}"),
-                       key=f"attention-head-map-{key}")
+                       key=f"attention.head_map.{key}")
             note = (f" (this model has only {cfg.num_layers} layers and {cfg.num_heads} heads: layer {lay + 1}, "
                     f"head {h + 1} is shown)" if (lay, h) != (layer, head) else "")
             page.why("Row = the token that looks, column = the token it looks at; each row sums to 1. "
@@ -180,7 +180,7 @@ for col, key in zip(columns(), keys, strict=True):
 st.subheader("Every head in every layer")
 for col, key in zip(columns(), keys, strict=True):
     with col, friendly_errors(f"the head grid of {label(key)}"):
-        page.chart(grid_figure(key, text, pair), key=f"attention-grid-{key}")
+        page.chart(grid_figure(key, text, pair), key=f"attention.grid.{key}")
         page.why("One small map per layer (rows) and head (columns), on one colour scale. In a shared model "
                  "the rows use the same weights: compare their patterns — diagonal (previous/next token), "
                  "vertical stripes ([CLS]/[SEP]) or spread out.")
@@ -189,7 +189,7 @@ st.subheader("Per-layer summary")
 for col, key in zip(columns(), keys, strict=True):
     with col, friendly_errors(f"the summary of {label(key)}"):
         page.chart(fa.summary_figure(results[key]["summary"], title=f"Per-layer summary — {label(key)}"),
-                   key=f"attention-summary-{key}")
+                   key=f"attention.summary.{key}")
         page.why("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
                  "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
                  "last panel is the share of attention parked on [CLS]/[SEP].")
@@ -203,7 +203,7 @@ for col, key in zip(columns(), keys, strict=True):
                        + ". Smaller after means it moved towards MiniLM's pattern on its own.")
 
 st.subheader("bertviz: head view and model view")
-view = st.radio("View", ["head", "model"], horizontal=True, key="attention-bertviz-view",
+view = st.radio("View", ["head", "model"], horizontal=True, key="attention.bertviz_view",
                 format_func=lambda v: {"head": "head view (one layer)", "model": "model view (all heads)"}[v])
 page.publish()
 for col, key in zip(columns(), keys, strict=True):
@@ -217,7 +217,7 @@ for col, key in zip(columns(), keys, strict=True):
         n = len(results[key]["enc"].tokens)
         cut = f" Only the first {BERTVIZ_TOKENS} of {n} tokens are drawn." if n > BERTVIZ_TOKENS else ""
         st.download_button("⬇️ This bertviz view as an offline HTML file", html_page, mime="text/html",
-                           file_name=f"albertviz-bertviz-{view}-{key}.html", key=f"attention-bertviz-html-{key}",
+                           file_name=f"albertviz-bertviz-{view}-{key}.html", key=f"attention.bertviz_html.{key}",
                            on_click="ignore", type="tertiary")
         page.why("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "
                  "Head view: hover a token to see where it looks; colours are heads. Model view: every head "
@@ -240,8 +240,8 @@ if not choices:
 page.view.settle("mask", choices, choices[min(len(choices) - 1, 1)])  # a new sentence, or a link's position
 m1, m2 = st.columns([3, 1])
 pos = m1.selectbox("Token to hide", choices, format_func=lambda i: f"{i}: {enc_a.tokens[i]}",
-                   key="attention-mask-pos")
-top_k = m2.number_input("Top-k", 1, 20, key="attention-mask-topk")
+                   key="attention.mask_pos")
+top_k = m2.number_input("Top-k", 1, 20, key="attention.mask_topk")
 page.publish()
 masked = mask_token(base.tokenizer, text, pos)
 start, end = base.tokenizer.encode(text).offsets[pos]
@@ -256,7 +256,7 @@ for col, key in zip(columns() if len(mask_keys) == len(keys) else [st.container(
             continue
         p = preds[0]
         page.chart(fa.mask_predictions_figure(p["tokens"], p["probs"], label(key), hidden=hidden.lower()),
-                   key=f"attention-mask-chart-{key}")
+                   key=f"attention.mask_chart.{key}")
         if p["target_rank"] is None:
             where = f"'{hidden}' is not a single piece of this model's vocabulary, so it has no rank."
         else:

@@ -94,17 +94,17 @@ with friendly_errors("the zoo's training curves"):
     else:
         embeddings = [e for e in EMBEDDING_LABELS if any(x["embedding"] == e for x in entries.values())]
         c1, c2 = st.columns([1, 2])
-        emb = c1.selectbox("Embedding", embeddings, format_func=EMBEDDING_LABELS.get, key="convergence_embedding")
+        emb = c1.selectbox("Embedding", embeddings, format_func=EMBEDDING_LABELS.get, key="convergence.embedding")
         cells = {n: e for n, e in entries.items() if e["embedding"] == emb}
         present = [m for m in SHARING_MODES if f"{m}-{emb}" in cells]
         modes = c2.multiselect("Sharing modes", present, default=present, format_func=SHARING_LABELS.get,
-                               key="convergence_modes")
+                               key="convergence.modes")
         if missing := [SHARING_LABELS[m] for m in SHARING_MODES if m not in present]:
             st.caption(f"Not trained yet with this embedding: {', '.join(missing)}.")
         chosen = {f"{m}-{emb}": cells[f"{m}-{emb}"] for m in modes}
         st.plotly_chart(figs.loss_curves_figure({e["sharing"]: cv.loss_curve(e) for e in chosen.values()},
                                                 f"Zoo pre-training, {EMBEDDING_LABELS[emb]}: MLM loss"),
-                        key="convergence_zoo_loss")
+                        key="convergence.zoo_loss")
         zoo_losses = cv.zoo_seed_losses(manifest, emb)
         st.caption("Solid: training MLM loss on each logged batch; dotted: loss on the same fixed held-out "
                    "passages. All cells share one shape, data order and step budget; only sharing differs. The "
@@ -112,13 +112,13 @@ with friendly_errors("the zoo's training curves"):
                    "is not yet what sharing does, so the line below sets it against the spread between seeds.")
         if lines := verdicts.fixed_shape_verdict(zoo_losses, SHARING_LABELS):
             st.markdown("**The zoo at a fixed shape (final held-out loss):** " + " ".join(lines))
-        kind = st.radio("Block type", ["attention", "ffn"], horizontal=True, key="convergence_kind",
+        kind = st.radio("Block type", ["attention", "ffn"], horizontal=True, key="convergence.kind",
                         format_func={"attention": "attention blocks", "ffn": "feed-forward blocks"}.get)
         series = cv.shared_vs_unshared(chosen, kind)
         if series:
             shared = [n for n in series if "used" in n]
             st.plotly_chart(figs.grad_norm_figure(series, f"Gradient norm of the {kind} weights over training",
-                                                  highlight=shared), key="convergence_zoo_grads")
+                                                  highlight=shared), key="convergence.zoo_grads")
             unshared = [v for n, (_, v) in series.items() if "layer" in n and n.startswith(SHARING_LABELS["none"])]
             notes = [f"**{n.split(':')[0]}**: {cv.median_ratio(series[n][1], unshared):.1f}× a not-shared layer"
                      for n in shared] if unshared else []
@@ -137,12 +137,12 @@ st.header("2 · One step, taken apart: the per-use terms of a shared gradient")
 shared_cells = [n for n, e in entries.items() if e["sharing"] != "none"]
 with friendly_errors("the per-use gradient contributions"):
     c1, c2 = st.columns(2)
-    key = c1.selectbox("Model", shared_cells + [UNTRAINED], key="convergence_peruse_model",
+    key = c1.selectbox("Model", shared_cells + [UNTRAINED], key="convergence.peruse_model",
                        format_func=lambda k: "untrained all-shared model (zoo shape)" if k == UNTRAINED else label(k))
     results = [r for r in per_use(key, version) if len(r.layers) > 1]
     by_label = {x.label: x for x in results}
-    r = by_label[c2.selectbox("Shared block", list(by_label), key="convergence_peruse_block")]
-    st.plotly_chart(figs.per_use_figure(r), key="convergence_peruse_chart")
+    r = by_label[c2.selectbox("Shared block", list(by_label), key="convergence.peruse_block")]
+    st.plotly_chart(figs.per_use_figure(r), key="convergence.peruse_chart")
     m1, m2, m3 = st.columns(3)
     m1.metric("‖Σ per-use terms‖", f"{r.sum_norm:.4g}")
     m2.metric("‖real gradient‖ (ordinary backward)", f"{r.true_norm:.4g}")
@@ -165,9 +165,9 @@ st.markdown(f"Tiny models (H{shape.hidden_size}, {shape.num_heads} heads, FFN {s
             "pieces, because a model this small needs many minutes to get past \"predict the most frequent piece\", "
             f"but under a minute with the text's {V - len(CHAR_SPECIALS)} characters.")
 experiment = st.radio("Experiment", list(live.EXPERIMENTS), format_func=live.EXPERIMENTS.get, horizontal=True,
-                      key="convergence_experiment")
+                      key="convergence.experiment")
 ss = st.session_state
-ss.setdefault("convergence_results", {})  # this session's finished runs by settings (pooled by the verdict)
+ss.setdefault("convergence.results", {})  # this session's finished runs by settings (pooled by the verdict)
 LRS = [5e-4, 1e-3, 2e-3, 3e-3, 5e-3]
 
 if experiment == "same_shape":
@@ -176,44 +176,44 @@ if experiment == "same_shape":
                 "Shared models may use M parameter groups in Takase & Kiyono's orders.")
     c1, c2, c3 = st.columns([2, 1, 1])
     c1.multiselect("Sharing modes", SHARING_MODES, default=list(d.modes), format_func=SHARING_LABELS.get,
-                   key="convergence_live_modes")
+                   key="convergence.live_modes")
     c2.selectbox("Strategy", SHARE_STRATEGIES, index=SHARE_STRATEGIES.index(d.share_strategy),
-                 format_func=STRATEGY_LABELS.get, key="convergence_strategy")
-    c3.number_input("Groups M", 1, d.layers, d.num_groups, key="convergence_groups",
+                 format_func=STRATEGY_LABELS.get, key="convergence.strategy")
+    c3.number_input("Groups M", 1, d.layers, d.num_groups, key="convergence.groups",
                     help="Unique blocks a shared model keeps (M=1: ALBERT, one block for every layer).")
     c1, c2, c3, c4, c5 = st.columns(5)
-    c1.select_slider("Learning rate", LRS, value=d.lr, key="convergence_lr")
-    c2.number_input("Warm-up steps", 0, 500, d.warmup, step=10, key="convergence_warmup")
-    c3.number_input("Steps", 2, 3000, d.steps, step=100, key="convergence_steps")
-    c4.number_input("Seeds", 1, 5, len(d.seeds), key="convergence_seeds",
+    c1.select_slider("Learning rate", LRS, value=d.lr, key="convergence.lr")
+    c2.number_input("Warm-up steps", 0, 500, d.warmup, step=10, key="convergence.warmup")
+    c3.number_input("Steps", 2, 3000, d.steps, step=100, key="convergence.steps")
+    c4.number_input("Seeds", 1, 5, len(d.seeds), key="convergence.seeds",
                     help="How many seeds to train each model with: the verdict needs three or more.")
-    c5.number_input("First seed", 0, 99, d.seed, key="convergence_seed",
+    c5.number_input("First seed", 0, 99, d.seed, key="convergence.seed",
                     help="Initial weights and batch order. Same seed = same run; change it to see the spread.")
-    plan = plan_letters(live.live_config("all", V, d.layers, ss["convergence_strategy"], ss["convergence_groups"]))[0]
+    plan = plan_letters(live.live_config("all", V, d.layers, ss["convergence.strategy"], ss["convergence.groups"]))[0]
     st.caption(f"A shared model's layer plan with these settings: **{plan}** (layer 1 first; one letter per unique "
                "block).")
 else:
     d = live.LiveSettings.default("equal_params")  # `make bench` times these defaults too
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("Unshared layers L", 1, 3, d.layers, key="convergence_lin_layers",
+    c1.number_input("Unshared layers L", 1, 3, d.layers, key="convergence.lin_layers",
                     help="The shared model has 2L layers built from L unique blocks.")
     c2.selectbox("Order of the shared blocks", SHARE_STRATEGIES, index=SHARE_STRATEGIES.index(d.share_strategy),
-                 format_func=STRATEGY_LABELS.get, key="convergence_lin_strategy",
+                 format_func=STRATEGY_LABELS.get, key="convergence.lin_strategy",
                  help="Takase & Kiyono's strategies with M = L groups over 2L layers.")
-    c3.number_input("Seeds", 1, 5, len(d.seeds), key="convergence_lin_seeds")
-    c4.number_input("First seed", 0, 99, d.seed, key="convergence_lin_seed")
+    c3.number_input("Seeds", 1, 5, len(d.seeds), key="convergence.lin_seeds")
+    c4.number_input("First seed", 0, 99, d.seed, key="convergence.lin_seed")
     c1, c2, c3, c4 = st.columns(4)
-    c1.select_slider("Learning rate", LRS, value=d.lr, key="convergence_lin_lr")
-    c2.number_input("Warm-up steps", 0, 500, d.warmup, step=10, key="convergence_lin_warmup")
-    c3.number_input("Steps", 2, 3000, d.steps, step=50, key="convergence_lin_steps")
-    c4.checkbox("Add the FLOPs reference", d.flops_reference, key="convergence_lin_deep",
+    c1.select_slider("Learning rate", LRS, value=d.lr, key="convergence.lin_lr")
+    c2.number_input("Warm-up steps", 0, 500, d.warmup, step=10, key="convergence.lin_warmup")
+    c3.number_input("Steps", 2, 3000, d.steps, step=50, key="convergence.lin_steps")
+    c4.checkbox("Add the FLOPs reference", d.flops_reference, key="convergence.lin_deep",
                 help="Also an unshared 2L-layer model: the shared model's FLOPs with twice its parameters.")
     c1, c2 = st.columns(2)
     c1.multiselect("Sweep: learning rates (× the lr above)", [0.25, 0.5, 1.0, 2.0, 4.0], default=list(d.lr_factors),
-                   format_func=lambda f: f"{f:g}×", key="convergence_lin_lr_factors")
-    c2.multiselect("Sweep: warm-ups", [0, 10, 30, 100, 300], default=[d.warmup], key="convergence_lin_sweep_warmups")
-    L = ss["convergence_lin_layers"]
-    shared_cfg = live.live_config("all", V, 2 * L, ss["convergence_lin_strategy"], L)
+                   format_func=lambda f: f"{f:g}×", key="convergence.lin_lr_factors")
+    c2.multiselect("Sweep: warm-ups", [0, 10, 30, 100, 300], default=[d.warmup], key="convergence.lin_sweep_warmups")
+    L = ss["convergence.lin_layers"]
+    shared_cfg = live.live_config("all", V, 2 * L, ss["convergence.lin_strategy"], L)
     flat_cfg = live.live_config("none", V, L)
     st.markdown(f"**Equal parameters** (Lin et al.'s comparison): an unshared {L}-layer model against a "
                 f"{2 * L}-layer model that runs each of its {L} blocks twice (plan **{plan_letters(shared_cfg)[0]}**):"
@@ -228,30 +228,30 @@ else:
 
 def settings_from_widgets() -> live.LiveSettings:
     """The settings the widgets describe (read from session state: callbacks run before the script)."""
-    if ss["convergence_experiment"] == "same_shape":
-        first = int(ss["convergence_seed"])
-        return replace(live.LiveSettings.default("same_shape"), modes=tuple(ss["convergence_live_modes"]),
-                       share_strategy=ss["convergence_strategy"], num_groups=int(ss["convergence_groups"]),
-                       steps=int(ss["convergence_steps"]), lr=float(ss["convergence_lr"]),
-                       warmup=int(ss["convergence_warmup"]),
-                       seeds=tuple(range(first, first + int(ss["convergence_seeds"]))))
-    first = int(ss["convergence_lin_seed"])
-    warmups = tuple(sorted(int(w) for w in ss["convergence_lin_sweep_warmups"]))
-    return replace(live.LiveSettings.default("equal_params"), layers=int(ss["convergence_lin_layers"]),
-                   share_strategy=ss["convergence_lin_strategy"], steps=int(ss["convergence_lin_steps"]),
-                   lr=float(ss["convergence_lin_lr"]), warmup=int(ss["convergence_lin_warmup"]),
-                   seeds=tuple(range(first, first + int(ss["convergence_lin_seeds"]))),
-                   lr_factors=tuple(sorted(float(f) for f in ss["convergence_lin_lr_factors"])),
-                   sweep_warmups=warmups, flops_reference=bool(ss["convergence_lin_deep"]))
+    if ss["convergence.experiment"] == "same_shape":
+        first = int(ss["convergence.seed"])
+        return replace(live.LiveSettings.default("same_shape"), modes=tuple(ss["convergence.live_modes"]),
+                       share_strategy=ss["convergence.strategy"], num_groups=int(ss["convergence.groups"]),
+                       steps=int(ss["convergence.steps"]), lr=float(ss["convergence.lr"]),
+                       warmup=int(ss["convergence.warmup"]),
+                       seeds=tuple(range(first, first + int(ss["convergence.seeds"]))))
+    first = int(ss["convergence.lin_seed"])
+    warmups = tuple(sorted(int(w) for w in ss["convergence.lin_sweep_warmups"]))
+    return replace(live.LiveSettings.default("equal_params"), layers=int(ss["convergence.lin_layers"]),
+                   share_strategy=ss["convergence.lin_strategy"], steps=int(ss["convergence.lin_steps"]),
+                   lr=float(ss["convergence.lin_lr"]), warmup=int(ss["convergence.lin_warmup"]),
+                   seeds=tuple(range(first, first + int(ss["convergence.lin_seeds"]))),
+                   lr_factors=tuple(sorted(float(f) for f in ss["convergence.lin_lr_factors"])),
+                   sweep_warmups=warmups, flops_reference=bool(ss["convergence.lin_deep"]))
 
 
 def start() -> None:  # a callback runs before the script: read widget values from ss, not stale globals
-    ss["convergence_stop_flag"] = False
-    ss["convergence_pending"] = settings_from_widgets()  # asked for below (a shared run: see ui/live_runs.py)
+    ss["convergence.stop_flag"] = False
+    ss["convergence.pending"] = settings_from_widgets()  # asked for below (a shared run: see ui/live_runs.py)
 
 
 def stop() -> None:
-    ss["convergence_stop_flag"] = True
+    ss["convergence.stop_flag"] = True
 
 
 with friendly_errors("the live settings"):
@@ -264,9 +264,9 @@ with friendly_errors("the live settings"):
                + (f"; the sweep is {sweep_n} of the models, so tuning alone costs {(sweep_n - 1) * len(planned.seeds)}"
                   " of those runs." if planned.experiment == "equal_params" else "."))
 b1, b2, _ = st.columns([1, 1, 4])
-b1.button("▶ Train", key="convergence_train", on_click=start, type="primary",
-          disabled=experiment == "same_shape" and not ss.get("convergence_live_modes"))
-b2.button("⏹ Stop", key="convergence_stop", on_click=stop)
+b1.button("▶ Train", key="convergence.train", on_click=start, type="primary",
+          disabled=experiment == "same_shape" and not ss.get("convergence.live_modes"))
+b2.button("⏹ Stop", key="convergence.stop", on_click=stop)
 
 
 def live_chart(r: live.LiveRun):
@@ -276,33 +276,33 @@ def live_chart(r: live.LiveRun):
 
 
 def finished(exp: str) -> list[live.LiveRun]:
-    return [r for r in ss["convergence_results"].values() if r.experiment == exp]
+    return [r for r in ss["convergence.results"].values() if r.experiment == exp]
 
 
 shown = None
 with friendly_errors("the live training"):
-    if (pending := ss.pop("convergence_pending", None)) is not None:
+    if (pending := ss.pop("convergence.pending", None)) is not None:
         live_runs.request(pending)  # the one run with these settings, shared by every session that asks
-    if not ss.get("convergence_stop_flag") and live_runs.following():
-        live_runs.watch(live_chart, REDRAW_S, stop_key="convergence_stop_flag")
-    if ss.pop("convergence_stop_flag", False):
+    if not ss.get("convergence.stop_flag") and live_runs.following():
+        live_runs.watch(live_chart, REDRAW_S, stop_key="convergence.stop_flag")
+    if ss.pop("convergence.stop_flag", False):
         live_runs.stop()
     if (shared := live_runs.handle()) is not None:
         if (view := shared.view()) is not None:
-            ss["convergence_run"] = view  # a finished run is the same object in every session
+            ss["convergence.run"] = view  # a finished run is the same object in every session
             if view.done:
-                ss["convergence_results"][view.settings] = view
+                ss["convergence.results"][view.settings] = view
         else:
-            ss.pop("convergence_run", None)  # queued and given up: fall back to this session's last finished run
+            ss.pop("convergence.run", None)  # queued and given up: fall back to this session's last finished run
         live_runs.notice(shared)
-    run = ss.get("convergence_run")
+    run = ss.get("convergence.run")
     shown = run if run is not None and run.experiment == experiment else next(reversed(finished(experiment)), None)
     if shown is not None:
         s = shown.settings
         if shown.stopped:
             st.warning(f"Stopped after {shown.rounds} of {s.steps} steps; press ▶ Train to go on. The verdict "
                        "waits for a finished run.", icon="⏹")
-        st.plotly_chart(live_chart(shown), key="convergence_live_final")
+        st.plotly_chart(live_chart(shown), key="convergence.live_final")
         st.caption(f"{shown.rounds} steps per model in {shown.wall:.0f} s ({shown.runs_used()} models, batch "
                    f"{s.batch_size}, lr {s.lr:g}, warm-up {s.warmup}, seeds {', '.join(map(str, s.seeds))}). Faint: "
                    f"training loss of each batch; dotted: held-out loss on {s.train_config().eval_chunks} fixed "
@@ -310,7 +310,7 @@ with friendly_errors("the live training"):
                    f"({plateau()[1]:.2f}) is the best a model can do by predicting characters from their frequency "
                    "alone; dropping below it is the model starting to read its neighbours.")
         st.dataframe(pd.DataFrame(shown.summary()).drop(columns="arm").rename(columns=SUMMARY_COLUMNS),
-                     key="convergence_live_table", hide_index=True,
+                     key="convergence.live_table", hide_index=True,
                      column_config={"ms / step": NUM(format="%.1f"), "lr": NUM(format="%g"),
                                     "train loss (last 10 steps)": NUM(format="%.3f"),
                                     "held-out loss": NUM(format="%.3f"), "± s.d. over seeds": NUM(format="%.3f"),
@@ -320,7 +320,7 @@ with friendly_errors("the live training"):
                 st.dataframe(pd.DataFrame(shown.sweep_rows()).rename(columns={
                     "warmup": "warm-up", "validation_loss": "validation loss (picks)", "validation_sd": "± s.d.",
                     "held_out_loss": "held-out loss (reports)", "chosen": "tuned arm"}),
-                    key="convergence_sweep_table", hide_index=True,
+                    key="convergence.sweep_table", hide_index=True,
                     column_config={"lr": NUM(format="%g"), "validation loss (picks)": NUM(format="%.3f"),
                                    "± s.d.": NUM(format="%.3f"), "held-out loss (reports)": NUM(format="%.3f")})
                 n_sweep = len(shown.sweep_rows())
@@ -336,32 +336,32 @@ with friendly_errors("the live training"):
                 lines = verdicts.fixed_shape_verdict(losses, names)
             st.plotly_chart(figs.final_loss_figure(losses, names | shown.labels(),
                                                    "Final held-out loss: one dot per seed, bar = mean ± s.d.",
-                                                   reference=plateau()), key="convergence_live_seeds")
+                                                   reference=plateau()), key="convergence.live_seeds")
             if lines:
                 st.markdown("**What this run shows:** " + " ".join(lines))
             if shown.experiment == "same_shape" and len(runs := finished("same_shape")) > 1:
                 st.markdown("**Your finished same-shape runs** — the verdict above pools those that differ only "
                             "in their seeds:")
-                st.dataframe(pd.DataFrame(live.runs_table(runs)), key="convergence_runs_table", hide_index=True)
+                st.dataframe(pd.DataFrame(live.runs_table(runs)), key="convergence.runs_table", hide_index=True)
 
 st.header("4 · Parameters are not FLOPs")
 with friendly_errors("the step times"):
     rows = shown.summary() if shown is not None and shown.rounds else []
     if rows:
         st.plotly_chart(figs.step_time_figure(rows, "Live run: parameters vs measured step time"),
-                        key="convergence_steptime_live")
+                        key="convergence.steptime_live")
         base = rows[0]
         notes = [f"{r['model']}: {r['params'] / base['params']:.2f}× the parameters, "
                  f"{r['flops_per_token'] / base['flops_per_token']:.2f}× the FLOPs per token, "
                  f"{r['step_ms'] / base['step_ms']:.2f}× the step time" for r in rows[1:]]
         if notes:
             st.caption(f"Against {base['model']}: " + "; ".join(notes) + ".")
-    if st.button("⏱ Time the zoo shape now (≈ 10 s)", key="convergence_time_zoo"):
+    if st.button("⏱ Time the zoo shape now (≈ 10 s)", key="convergence.time_zoo"):
         with st.spinner("Timing training steps of the four sharing modes, in turn…"):
-            ss["convergence_zoo_times"] = cv.step_time_rows(cv.step_time_ratios(steps=8, warmup_steps=2))
-    if zoo_rows := ss.get("convergence_zoo_times"):
+            ss["convergence.zoo_times"] = cv.step_time_rows(cv.step_time_ratios(steps=8, warmup_steps=2))
+    if zoo_rows := ss.get("convergence.zoo_times"):
         st.plotly_chart(figs.step_time_figure(zoo_rows, "Zoo shape (L6 H128, full table, batch 32×64): "
-                                                        "parameters vs step time"), key="convergence_steptime_zoo")
+                                                        "parameters vs step time"), key="convergence.steptime_zoo")
         t = {r["arm"]: r for r in zoo_rows}
         if "none" in t and "all" in t:
             st.caption(f"Zoo shape: all-shared has {t['all']['params'] / t['none']['params']:.2f}× the parameters "

@@ -46,20 +46,20 @@ def learned(key: str):
 
 
 page = start(S, [
-    Param("nmin", f"{S}_nmin", 2, kind=int, low=1, high=16),
-    Param("nmax", f"{S}_nmax", 4, kind=int, low=1, high=16),
-    Param("dim", f"{S}_dim", 128, kind=int, low=1, high=lab.MAX_DIM),
-    Param("seed", f"{S}_seed", 0, kind=int, low=-2**31, high=2**31),
-    Param("pooling", f"{S}_pooling", "mean", options=["mean", "sum"]),
-    Param("mode", f"{S}_mode", MODES[0], options=MODES),
-    Param("token", f"{S}_token", DEFAULT_TOKEN, options=lambda: vocab()),
-    Param("word", f"{S}_word", "Shakespearean"),
-    Param("sharing", f"{S}_sharing", SHARING_MODES[0], options=SHARING_MODES),
-    Param("threshold", f"{S}_threshold", 0.95, kind=float, low=0.8, high=1.0),
-    Param("k", f"{S}_k", 8, kind=int, low=3, high=20),
-    Param("E", f"{S}_E", 128, kind=int, options=E_SIZES),
-    Param("dtype", f"{S}_dtype", lab.DTYPES[0], options=list(lab.DTYPES)),
-    Param("batch", f"{S}_batch", 2048, kind=int, options=BATCHES),
+    Param("nmin", f"{S}.nmin", 2, kind=int, low=1, high=16),
+    Param("nmax", f"{S}.nmax", 4, kind=int, low=1, high=16),
+    Param("dim", f"{S}.dim", 128, kind=int, low=1, high=lab.MAX_DIM),
+    Param("seed", f"{S}.seed", 0, kind=int, low=-2**31, high=2**31),
+    Param("pooling", f"{S}.pooling", "mean", options=["mean", "sum"]),
+    Param("mode", f"{S}.mode", MODES[0], options=MODES),
+    Param("token", f"{S}.token", DEFAULT_TOKEN, options=lambda: vocab()),
+    Param("word", f"{S}.word", "Shakespearean"),
+    Param("sharing", f"{S}.sharing", SHARING_MODES[0], options=SHARING_MODES),
+    Param("threshold", f"{S}.threshold", 0.95, kind=float, low=0.8, high=1.0),
+    Param("k", f"{S}.k", 8, kind=int, low=3, high=20),
+    Param("E", f"{S}.E", 128, kind=int, options=E_SIZES),
+    Param("dtype", f"{S}.dtype", lab.DTYPES[0], options=list(lab.DTYPES)),
+    Param("batch", f"{S}.batch", 2048, kind=int, options=BATCHES),
 ])
 
 st.title("🔤 Embeddings: a table, a factorized table, or no table at all")
@@ -68,11 +68,11 @@ page.intro("BERT stores one learned **V×H** row per token; ALBERT stores **V×E
            "For small models the table is most of the model — here is how hashing works, and what it costs.")
 with page.controls():
     c = [st.container() for _ in range(5)] if page.lecture else st.columns(5)
-    n_min = int(c[0].number_input("Shortest n-gram", step=1, max_value=16, key=f"{S}_nmin"))
-    n_max = int(c[1].number_input("Longest n-gram", step=1, max_value=16, key=f"{S}_nmax"))
-    dim = int(c[2].number_input("Hashed dimension", step=16, max_value=lab.MAX_DIM, key=f"{S}_dim"))
-    seed = int(c[3].number_input("Hash seed", step=1, min_value=-2**31, max_value=2**31, key=f"{S}_seed"))
-    pooling = c[4].radio("Pooling", ["mean", "sum"], horizontal=True, key=f"{S}_pooling")
+    n_min = int(c[0].number_input("Shortest n-gram", step=1, max_value=16, key=f"{S}.nmin"))
+    n_max = int(c[1].number_input("Longest n-gram", step=1, max_value=16, key=f"{S}.nmax"))
+    dim = int(c[2].number_input("Hashed dimension", step=16, max_value=lab.MAX_DIM, key=f"{S}.dim"))
+    seed = int(c[3].number_input("Hash seed", step=1, min_value=-2**31, max_value=2**31, key=f"{S}.seed"))
+    pooling = c[4].radio("Pooling", ["mean", "sum"], horizontal=True, key=f"{S}.pooling")
 page.publish()
 try:
     lab.check_settings(dim, n_min, n_max)
@@ -85,26 +85,26 @@ tab_hash, tab_coll, tab_size, tab_price = st.tabs(
     ["① Watch it hash", "② Collisions & neighbours", "③ Size", "④ The price"])
 steps = choice = None
 with tab_hash:
-    mode = st.radio("Token", MODES, horizontal=True, key=f"{S}_mode")
+    mode = st.radio("Token", MODES, horizontal=True, key=f"{S}.mode")
     pick, share = st.columns(2) if page.lecture else (st.container(), st.container())  # the chart higher up
     if mode == "pick a vocabulary token":
-        raw = pick.selectbox("Vocabulary token (type to search)", vocab(), key=f"{S}_token")
+        raw = pick.selectbox("Vocabulary token (type to search)", vocab(), key=f"{S}.token")
     else:
-        raw = pick.text_input("Any word — hashing needs no vocabulary", key=f"{S}_word")
+        raw = pick.text_input("Any word — hashing needs no vocabulary", key=f"{S}.word")
     sharing = share.selectbox("Learned rows from the zoo cells with sharing", SHARING_MODES,
-                           format_func=SHARING_LABELS.get, key=f"{S}_sharing")
+                           format_func=SHARING_LABELS.get, key=f"{S}.sharing")
     page.publish()
     with friendly_errors("the hashed embedding"):
         word = lab.word_to_token(raw, load_tokenizer())
         choice = lab.vocab_row(word, load_tokenizer())
         if settings_ok:
             steps = lab.hashed_steps(word, dim, n_min, n_max, seed, pooling)
-            page.chart(figs.ngram_heatmap(steps.ngrams, steps.vectors, steps.pooled), key=f"{S}_fig_ngrams")
+            page.chart(figs.ngram_heatmap(steps.ngrams, steps.vectors, steps.pooled), key=f"{S}.fig_ngrams")
             page.why(f"'{word}' is wrapped as {token_surface(word)!r} and cut into {len(steps.ngrams)} "
                        f"character n-grams ({n_min}..{n_max}). Each n-gram's keyed BLAKE2b hash (seed {seed}) fills "
                        f"a {dim}-dim vector with values in [-1, 1]; the bottom row is their {pooling}. Nothing here "
                        "was learned or stored — any string gets a vector, so there is no out-of-vocabulary token.")
-            page.table(lab.ngram_rows(steps), key=f"{S}_ngram_table", name=f"ngrams-{word}", hide_index=True)
+            page.table(lab.ngram_rows(steps), key=f"{S}.ngram_table", name=f"ngrams-{word}", hide_index=True)
         if not choice.in_vocab:
             st.info(f"'{word}' is not in the zoo's {len(vocab()):,}-piece vocabulary: WordPiece splits it into "
                     f"{' · '.join(choice.pieces)}. A learned table has rows only for tokens, so the rows below "
@@ -118,7 +118,7 @@ with tab_hash:
                 if "projected" in rows:
                     strips[f"{emb}: projection(LayerNorm(row)) to H"] = rows["projected"]
         if strips:
-            page.chart(figs.vector_strips(strips), key=f"{S}_fig_strips")
+            page.chart(figs.vector_strips(strips), key=f"{S}.fig_strips")
             page.why(f"The full model stores an H={lab.zoo_shape().hidden_size} row per token; the factorized one an "
                        f"E={lab.zoo_factorized_e()} row that its learned "
                        "E→H projection expands (shown after the LayerNorm that precedes it in the model; position "
@@ -129,8 +129,8 @@ with tab_coll:
     if not settings_ok:
         st.info("Fix the hashing settings above to scan the vocabulary.")
     else:
-        threshold = st.slider("Near-collision threshold (cosine)", 0.80, 1.00, step=0.01, key=f"{S}_threshold")
-        k = st.slider("Neighbours to list", 3, 20, key=f"{S}_k")
+        threshold = st.slider("Near-collision threshold (cosine)", 0.80, 1.00, step=0.01, key=f"{S}.threshold")
+        k = st.slider("Neighbours to list", 3, 20, key=f"{S}.k")
         page.publish()
         with friendly_errors("the collision scan"):
             with st.spinner(f"Comparing all {len(vocab()):,} tokens with each other "
@@ -141,22 +141,22 @@ with tab_coll:
             m[1].metric("Identical vectors", f"{rep.tokens_in_duplicates:,} tokens",
                         help=f"in {rep.duplicate_groups:,} groups of tokens with exactly the same vector")
             m[2].metric(f"Nearest other ≥ {threshold:.2f}", f"{rep.near(threshold):,} tokens")
-            page.chart(figs.nn_cosine_histogram(rep.nn_cos, threshold), key=f"{S}_fig_nn")
+            page.chart(figs.nn_cosine_histogram(rep.nn_cos, threshold), key=f"{S}.fig_nn")
             page.why(f"For each vocabulary token, the cosine between its hashed vector (n-grams {n_min}..{n_max}, "
                        f"{dim} dims) and the closest other token's. Tokens right of the line are near-collisions the "
                        "model can hardly tell apart. Try 1..1 (anagrams collide exactly) or a tiny dimension.")
-            page.table(rep.examples(vocab(), threshold, k), key=f"{S}_pairs", name="near-collisions",
+            page.table(rep.examples(vocab(), threshold, k), key=f"{S}.pairs", name="near-collisions",
                        hide_index=True)
             if choice is not None:
                 st.markdown(f"**Nearest neighbours of '{choice.token}'** — hashed (spelling) vs learned (meaning)")
                 left, right = st.columns(2)
                 hashed = lab.hashed_matrix(vocab(), dim, n_min, n_max, seed, pooling)
-                page.table(lab.nearest_neighbours(hashed, vocab(), choice.token_id, k), key=f"{S}_nn_hashed",
+                page.table(lab.nearest_neighbours(hashed, vocab(), choice.token_id, k), key=f"{S}.nn_hashed",
                            name=f"hashed-neighbours-{choice.token}", where=left, hide_index=True)
                 module = learned(f"{sharing}-full")
                 if module is not None:
                     page.table(lab.nearest_neighbours(module.word_matrix(), vocab(), choice.token_id, k),
-                               key=f"{S}_nn_learned", name=f"learned-neighbours-{choice.token}", where=right,
+                               key=f"{S}.nn_learned", name=f"learned-neighbours-{choice.token}", where=right,
                                hide_index=True)
                 page.why("Left: hashed neighbours share n-grams (same stem or ending). Right: the trained full "
                            f"table of the {SHARING_LABELS[sharing]} zoo cell, where neighbours are tokens "
@@ -164,15 +164,15 @@ with tab_coll:
                            "the layers.")
 
 with tab_size:
-    e_size = st.select_slider("Factorized E", E_SIZES, key=f"{S}_E")
-    dtype = st.radio("Chart in", lab.DTYPES, horizontal=True, key=f"{S}_dtype")
+    e_size = st.select_slider("Factorized E", E_SIZES, key=f"{S}.E")
+    dtype = st.radio("Chart in", lab.DTYPES, horizontal=True, key=f"{S}.dtype")
     page.publish()
     with friendly_errors("the size table"):
         records = [r.record() for r in lab.size_rows(e_size)]
-        page.table(records, key=f"{S}_sizes", name=f"embedding-sizes-E{e_size}", hide_index=True, column_config={
+        page.table(records, key=f"{S}.sizes", name=f"embedding-sizes-E{e_size}", hide_index=True, column_config={
             "embedding share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
             **{f"MB {d}": st.column_config.NumberColumn(format="%.2f") for d in lab.DTYPES}})
-        page.chart(figs.size_bars(records, dtype), key=f"{S}_fig_sizes")
+        page.chart(figs.size_bars(records, dtype), key=f"{S}.fig_sizes")
         page.why(f"Every number is count_parameters() on the real module. Factorized uses E={e_size} (capped at H: "
                    "E ≥ H saves nothing); hashed computes H-dim vectors directly, keeping only position and segment "
                    "vectors. The smaller the model, the bigger the embeddings' share.")
@@ -189,15 +189,15 @@ with tab_size:
             "(The paper's exact recipe is not reproduced here; this is a configuration that reaches that size.)")
 
 with tab_price:
-    n_tokens = st.select_slider("Batch (tokens)", BATCHES, key=f"{S}_batch")
+    n_tokens = st.select_slider("Batch (tokens)", BATCHES, key=f"{S}.batch")
     page.publish()
-    if st.button("Measure again", key=f"{S}_remeasure"):
-        st.session_state[f"{S}_nonce"] = st.session_state.get(f"{S}_nonce", 0) + 1
+    if st.button("Measure again", key=f"{S}.remeasure"):
+        st.session_state[f"{S}.nonce"] = st.session_state.get(f"{S}.nonce", 0) + 1
     with friendly_errors("the latency measurement"):
         with st.spinner("Timing four ways to get word vectors on this CPU…"):
-            lats = latencies(n_tokens, st.session_state.get(f"{S}_nonce", 0))
+            lats = latencies(n_tokens, st.session_state.get(f"{S}.nonce", 0))
         page.chart(figs.latency_bars([x.method for x in lats], [x.us_per_token for x in lats], n_tokens),
-                   key=f"{S}_fig_latency")
+                   key=f"{S}.fig_latency")
         fly, look = lats[-1], lats[0]
         page.why(f"Zoo shape (H={lab.zoo_shape().hidden_size}), real tokens of the zoo's text. "
                    "Hashing each token from its string costs "
@@ -211,7 +211,7 @@ with tab_price:
         if not entries:
             st.info("No zoo cell has finished training yet, so there is no accuracy to plot.", icon="⏳")
         else:
-            page.chart(figs.price_chart(lab.price_points(entries, lats)), key=f"{S}_fig_price")
+            page.chart(figs.price_chart(lab.price_points(entries, lats)), key=f"{S}.fig_price")
             out_table = lab.hashed_output_table_params()
             page.why("Each bubble is a trained zoo cell (label: sharing mode): its encoder's size from "
                        "count_parameters, its held-out masked-token accuracy from the manifest, and the measured "
@@ -220,5 +220,5 @@ with tab_price:
                        "fixed hashed vectors made them guess by spelling); like BERT's MLM head — which BERT-tiny's "
                        "4.39M leaves out too — it is used only to pre-train, so the sizes here count the encoder "
                        "alone. " + lab.embedding_verdict(entries))
-            page.table(lab.accuracy_by_embedding(entries), key=f"{S}_acc", name="accuracy-by-embedding",
+            page.table(lab.accuracy_by_embedding(entries), key=f"{S}.acc", name="accuracy-by-embedding",
                        hide_index=True)

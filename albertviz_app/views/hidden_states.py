@@ -76,14 +76,14 @@ def first_of(key: str):
 
 
 page = start(P, [
-    Param("text", f"{P}_sentence", DEFAULT_TEXT),
-    Param("modelA", f"{P}_model_a", first_of("none-full"), options=pickable),
-    Param("modelB", f"{P}_model_b", first_of("all-full"), options=pickable),
-    Param("similarity", f"{P}_similarity", "cosine", options=["cosine", "linear CKA"]),
-    Param("token", f"{P}_token", ""),  # "1: ghost"; its real default and choices: settle() below
-    Param("surgery", f"{P}_surgery_op", next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
-    Param("tie", f"{P}_tie_k", 1, kind=int, low=1, high=6),
-    Param("E", f"{P}_rank", 128, kind=int, low=2, high=384),
+    Param("text", f"{P}.sentence", DEFAULT_TEXT),
+    Param("modelA", f"{P}.model_a", first_of("none-full"), options=pickable),
+    Param("modelB", f"{P}.model_b", first_of("all-full"), options=pickable),
+    Param("similarity", f"{P}.similarity", "cosine", options=["cosine", "linear CKA"]),
+    Param("token", f"{P}.token", ""),  # "1: ghost"; its real default and choices: settle() below
+    Param("surgery", f"{P}.surgery_op", next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
+    Param("tie", f"{P}.tie_k", 1, kind=int, low=1, high=6),
+    Param("E", f"{P}.rank", 128, kind=int, low=2, high=384),
 ])
 
 st.title("Hidden states: what reused layers do to a token")
@@ -91,12 +91,12 @@ page.intro("Run one sentence through two models and watch the hidden state chang
            "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
            "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
 with page.controls():
-    text = sentence_input("Sentence", key=f"{P}_sentence", default=DEFAULT_TEXT)
+    text = sentence_input("Sentence", key=f"{P}.sentence", default=DEFAULT_TEXT)
     col_a, col_b = (st.container(), st.container()) if page.lecture else st.columns(2)
     with col_a:
-        key_a = model_picker(f"{P}_model_a", default="none-full", label_text="Model A")
+        key_a = model_picker(f"{P}.model_a", default="none-full", label_text="Model A")
     with col_b:
-        key_b = model_picker(f"{P}_model_b", default="all-full", label_text="Model B")
+        key_b = model_picker(f"{P}.model_b", default="all-full", label_text="Model B")
 page.publish()
 if text is None:
     st.stop()
@@ -110,7 +110,7 @@ with friendly_errors("the hidden states"), st.spinner("Running both models…"):
 if views:
     st.subheader("ALBERT Fig. 1: how much each layer changes its input")
     held = {label(k): held_out_fig1(k, v["sha256"]) for k, v in views.items()}
-    page.chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}_fig1")
+    page.chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}.fig1")
     missing = [n for n, h in held.items() if h is None]
     page.why("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
                "this sentence's tokens (solid) and over 64 held-out chunks of the zoo's text (dashed, ±1 s.d.). "
@@ -123,12 +123,12 @@ if views:
                 "`python -m albertviz.zoo.fig1`); showing this sentence only.", icon="ℹ️")
 
     st.subheader("Layer × layer similarity of hidden states")
-    metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=f"{P}_similarity")
+    metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=f"{P}.similarity")
     page.publish()
     cols = st.columns(len(views))
     for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
         m = v["cosine"] if metric == "cosine" else v["cka"]
-        page.chart(figs.similarity_heatmap(m, label(k), metric), key=f"{P}_sim_{slot}", where=col)
+        page.chart(figs.similarity_heatmap(m, label(k), metric), key=f"{P}.sim_{slot}", where=col)
     page.why("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
                "cosine, or linear CKA (Kornblith et al.), which compares whole token geometries and ignores "
                "rotation and scale. **What to notice:** how fast similarity fades away from the diagonal. A "
@@ -141,13 +141,13 @@ if views:
     # showing the previous sentence's token (with integer options the browser kept the old label).
     choices = [f"{i}: {t}" for i, t in enumerate(tokens)]
     page.view.settle("token", choices, choices[min(1, len(choices) - 1)])
-    picked = st.selectbox("Token", choices, key=f"{P}_token")
+    picked = st.selectbox("Token", choices, key=f"{P}.token")
     page.publish()
     index = choices.index(picked) if picked in choices else min(1, len(choices) - 1)
     cols = st.columns(len(views))
     for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
         page.chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1),
-                                          label(k)), key=f"{P}_traj_{slot}", where=col)
+                                          label(k)), key=f"{P}.traj_{slot}", where=col)
     page.why("The chosen token's hidden state after each layer, projected onto the two main directions of "
                "all tokens at all layers (grey). **What to notice:** does the path take long steps and settle, "
                "or keep circling? Repeatedly applying one shared layer often gives a looping, oscillating path.")
@@ -157,12 +157,12 @@ st.subheader("Live surgery on the real MiniLM")
 st.markdown("Change the pretrained all-MiniLM-L6-v2 (6 layers, H=384) into an ALBERT-shaped model *without "
             "retraining*, and measure how far its outputs move on the sentence above.")
 op = st.radio("Operation", list(surgery.OPERATIONS), format_func=surgery.OPERATIONS.get, horizontal=True,
-              key=f"{P}_surgery_op")
+              key=f"{P}.surgery_op")
 k, E = 0, 128
 if op == "tie":
-    k = st.slider("Layer k whose weights every layer reuses", 1, 6, key=f"{P}_tie_k") - 1
+    k = st.slider("Layer k whose weights every layer reuses", 1, 6, key=f"{P}.tie_k") - 1
 elif op == "factorize":
-    E = st.slider("Embedding rank E", 2, 384, key=f"{P}_rank")
+    E = st.slider("Embedding rank E", 2, 384, key=f"{P}.rank")
 page.publish()
 with friendly_errors("the surgery"), st.spinner("Operating…"):
     s = surgery_view(op, k, E, text)
@@ -175,8 +175,8 @@ with friendly_errors("the surgery"), st.spinner("Operating…"):
     c4.metric("Mean attention change (TV)", f"{s['tv'].mean():.3f}")
     st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
     d1, d2 = st.columns(2)
-    page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=f"{P}_drift_tokens", where=d1)
-    page.chart(figs.attention_drift_figure(s["tv"]), key=f"{P}_drift_attention", where=d2)
+    page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=f"{P}.drift_tokens", where=d1)
+    page.chart(figs.attention_drift_figure(s["tv"]), key=f"{P}.drift_attention", where=d2)
     page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
                "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
                f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
@@ -185,7 +185,7 @@ with friendly_errors("the surgery"), st.spinner("Operating…"):
                "unshared model.")
     if op == "factorize":
         energy = minilm_basis().energy.numpy()
-        page.chart(figs.spectrum_figure(energy, E - 1), key=f"{P}_spectrum")
+        page.chart(figs.spectrum_figure(energy, E - 1), key=f"{P}.spectrum")
         H = load_model(MINILM).config.hidden_size
         kept = float(energy[:E - 1].sum() / energy.sum())
         page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "

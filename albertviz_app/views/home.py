@@ -10,7 +10,7 @@ from albertviz_app.ui.nav import PAGES
 from albertviz_app.ui.page import start
 from albertviz_app.ui.viewstate import Param
 
-page = start("home", [Param("pooler", "home_pooler", True, kind=bool)])
+page = start("home", [Param("pooler", "home.pooler", True, kind=bool)])
 
 st.title("albertviz — see what parameter sharing does to a transformer")
 
@@ -46,16 +46,16 @@ def stack_reports():
 
 st.subheader("The whole idea in one picture")
 with page.controls():
-    pooler = st.toggle("Count the pooler", key="home_pooler",
+    pooler = st.toggle("Count the pooler", key="home.pooler",
                        help="An H×H layer and bias on [CLS]. ALBERT does not say whether its counts include it.")
 page.publish()
 reps = steps()
 left, right = st.columns([1, 1], gap="medium")
 page.chart(albert_waterfall(lessons.STEP_NAMES, [r.count(pooler) for r in reps], [r.paper_m for r in reps], pooler),
-           key="home_waterfall", where=left)
+           key="home.waterfall", where=left)
 unshared, shared = stack_reports()
 page.chart(layer_stack(unshared, shared, paper.table_4_config(*lessons.ALBERT_STEPS[-1]).num_layers),
-           key="home_stack", where=right)
+           key="home.stack", where=right)
 st.markdown(lessons.albert_steps_sentence(reps, pooler))
 
 if page.lecture:

@@ -20,25 +20,25 @@ SEQ_LENGTHS = list(range(16, 513, 16))
 
 def load_preset() -> None:
     """Copy the chosen preset into the widgets (a callback, so the widgets can still be edited)."""
-    cfg = PRESETS[st.session_state["params_preset"]]
+    cfg = PRESETS[st.session_state["parameters.preset"]]
     for field in SHAPE_KEYS:
         st.session_state[f"params_{field}"] = getattr(cfg, field)
-    st.session_state["params_embedding"] = cfg.embedding
-    st.session_state["params_sharing"] = cfg.sharing
-    st.session_state["params_groups"] = cfg.num_groups
+    st.session_state["parameters.embedding"] = cfg.embedding
+    st.session_state["parameters.sharing"] = cfg.sharing
+    st.session_state["parameters.groups"] = cfg.num_groups
 
 
 def keep_e() -> None:
     """With a full table, E follows H (greyed out); the factorized E comes back when the table does."""
-    full_table = st.session_state.get("params_embedding") == "full"
-    was_full = st.session_state.get("params_was_full", False)
+    full_table = st.session_state.get("parameters.embedding") == "full"
+    was_full = st.session_state.get("parameters.was_full", False)
     if full_table and not was_full:
-        st.session_state["params_factorized_e"] = st.session_state["params_embedding_size"]
+        st.session_state["parameters.factorized_e"] = st.session_state["parameters.embedding_size"]
     if full_table:
-        st.session_state["params_embedding_size"] = st.session_state["params_hidden_size"]
-    elif was_full and "params_factorized_e" in st.session_state:
-        st.session_state["params_embedding_size"] = st.session_state.pop("params_factorized_e")
-    st.session_state["params_was_full"] = full_table
+        st.session_state["parameters.embedding_size"] = st.session_state["parameters.hidden_size"]
+    elif was_full and "parameters.factorized_e" in st.session_state:
+        st.session_state["parameters.embedding_size"] = st.session_state.pop("parameters.factorized_e")
+    st.session_state["parameters.was_full"] = full_table
 
 
 @st.cache_data(show_spinner=False)
@@ -57,22 +57,22 @@ def paper_sentences() -> dict[str, list[str]]:
 
 def preset(field: str):
     """A default that follows the chosen preset: only what differs from the preset goes into the URL."""
-    return lambda: getattr(PRESETS[st.session_state["params_preset"]], field)
+    return lambda: getattr(PRESETS[st.session_state["parameters.preset"]], field)
 
 
 page = start("parameters", [
-    Param("preset", "params_preset", "albert-base", options=list(PRESETS)),
+    Param("preset", "parameters.preset", "albert-base", options=list(PRESETS)),
     *[Param(URL_NAMES[f], f"params_{f}", preset(f), kind=int, low=1, high=10_000_000,
-            active=(lambda: st.session_state.get("params_embedding") != "full") if f == "embedding_size" else None)
+            active=(lambda: st.session_state.get("parameters.embedding") != "full") if f == "embedding_size" else None)
       for f in SHAPE_KEYS],
-    Param("embedding", "params_embedding", preset("embedding"), options=EMBEDDING_TYPES),
-    Param("sharing", "params_sharing", preset("sharing"), options=SHARING_MODES),
-    Param("strategy", "params_strategy", "sequence", options=SHARE_STRATEGIES,
-          active=lambda: st.session_state.get("params_sharing") != "none"),
-    Param("M", "params_groups", preset("num_groups"), kind=int, low=0, high=1000,
-          active=lambda: st.session_state.get("params_sharing") != "none"),
-    Param("seq", "params_seq_len", 128, kind=int, options=SEQ_LENGTHS),
-    Param("pooler", "params_tables_pooler", True, kind=bool),
+    Param("embedding", "parameters.embedding", preset("embedding"), options=EMBEDDING_TYPES),
+    Param("sharing", "parameters.sharing", preset("sharing"), options=SHARING_MODES),
+    Param("strategy", "parameters.strategy", "sequence", options=SHARE_STRATEGIES,
+          active=lambda: st.session_state.get("parameters.sharing") != "none"),
+    Param("M", "parameters.groups", preset("num_groups"), kind=int, low=0, high=1000,
+          active=lambda: st.session_state.get("parameters.sharing") != "none"),
+    Param("seq", "parameters.seq_len", 128, kind=int, options=SEQ_LENGTHS),
+    Param("pooler", "parameters.tables_pooler", True, kind=bool),
 ])
 
 st.title("🧮 Parameter explorer")
@@ -81,9 +81,9 @@ page.why("Every number here is counted from the real albertviz module built on P
 
 left, right = (page.controls(), st.container()) if page.lecture else st.columns([1, 2.2], gap="large")
 with left:
-    st.selectbox("Start from a preset", list(PRESETS), key="params_preset", on_change=load_preset)
+    st.selectbox("Start from a preset", list(PRESETS), key="parameters.preset", on_change=load_preset)
     cols = st.columns(2)
-    full_table = st.session_state.get("params_embedding") == "full"
+    full_table = st.session_state.get("parameters.embedding") == "full"
     keep_e()
     for i, (field, text) in enumerate(SHAPE_KEYS.items()):
         disabled = field == "embedding_size" and full_table
@@ -91,16 +91,16 @@ with left:
                                  disabled=disabled,
                                  help="A full V×H table has E = H and no projection: choose factorized or "
                                       "hashed to set E." if disabled else None)
-    embedding = st.radio("Embedding", EMBEDDING_TYPES, key="params_embedding", horizontal=True,
+    embedding = st.radio("Embedding", EMBEDDING_TYPES, key="parameters.embedding", horizontal=True,
                          help="full: V×H table · factorized: V×E + E×H · hashed: no table, vectors from n-grams")
-    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="params_sharing", format_func=labels.sharing_choice)
-    strategy = st.selectbox("Where the groups go (Takase & Kiyono)", SHARE_STRATEGIES, key="params_strategy",
+    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="parameters.sharing", format_func=labels.sharing_choice)
+    strategy = st.selectbox("Where the groups go (Takase & Kiyono)", SHARE_STRATEGIES, key="parameters.strategy",
                             disabled=sharing == "none",
                             format_func={"sequence": "sequence (AABBCC)", "cycle": "cycle (ABCABC)",
                                          "cycle_rev": "cycle, reversed (ABCCBA)"}.get)
-    groups = st.number_input("Parameter groups M (1 = ALBERT)", min_value=0, max_value=1000, key="params_groups",
+    groups = st.number_input("Parameter groups M (1 = ALBERT)", min_value=0, max_value=1000, key="parameters.groups",
                              disabled=sharing == "none")
-    seq_len = st.slider("Sequence length for FLOPs", 16, 512, step=16, key="params_seq_len")
+    seq_len = st.slider("Sequence length for FLOPs", 16, 512, step=16, key="parameters.seq_len")
 page.publish()
 
 values = {f: int(st.session_state[f"params_{f}"]) for f in SHAPE_KEYS}
@@ -128,13 +128,13 @@ with right:
     page.why("Sharing does not change FLOPs per token: a shared block is still run once per layer, so the "
              "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
 
-    pinned = st.session_state.get("params_pinned")
+    pinned = st.session_state.get("parameters.pinned")
     b1, b2 = st.columns(2)
-    if b1.button("📌 Pin this model for comparison", key="params_pin"):
-        st.session_state["params_pinned"] = config
+    if b1.button("📌 Pin this model for comparison", key="parameters.pin"):
+        st.session_state["parameters.pinned"] = config
         pinned = config
-    if pinned is not None and b2.button("Unpin", key="params_unpin"):
-        st.session_state.pop("params_pinned", None)
+    if pinned is not None and b2.button("Unpin", key="parameters.unpin"):
+        st.session_state.pop("parameters.pinned", None)
         pinned = None
 
     bars = {"this model": report}
@@ -142,7 +142,7 @@ with right:
         bars["same shape, not shared"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
     if pinned is not None:
         bars["📌 pinned"] = count_parameters(pinned, seq_len=seq_len)
-    page.chart(component_bars(bars), key="params_components_chart")
+    page.chart(component_bars(bars), key="parameters.components_chart")
     page.why("Embeddings dominate small models; attention and FFN dominate big ones. Sharing divides the "
              "attention and/or FFN bars by L/M and leaves the embedding bar alone.")
 
@@ -154,7 +154,7 @@ with right:
                      "FLOPs/token (M)": r.flops_per_token / 1e6})
     # One column per model, the measures as rows: seven columns were cut off at 1280 px (FLOPs, Adam).
     sizes = pd.DataFrame(rows).set_index("model").T.rename_axis("per model")
-    page.table(sizes.style.format("{:,.2f}"), key="params_sizes", name="sizes", index=True)
+    page.table(sizes.style.format("{:,.2f}"), key="parameters.sizes", name="sizes", index=True)
     page.why("Training memory = fp32 weights + gradients + Adam's two moments (16 bytes per parameter); "
              "activations come on top and grow with batch size and sequence length.")
     if pinned is not None:
@@ -162,9 +162,9 @@ with right:
 
 st.subheader("Every sharing mode × embedding type for this shape")
 grid = sharing_embedding_grid(config)
-page.chart(grid_bars(grid), key="params_grid_chart")
+page.chart(grid_bars(grid), key="parameters.grid_chart")
 table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="parameters") / 1e6
-page.table(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="params_grid",
+page.table(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="parameters.grid",
            name="sharing-x-embedding-millions", index=True)
 page.why("Read across a row to see what the embedding choice saves; down a column for sharing.")
 
@@ -173,7 +173,7 @@ page.why(f"Each paper figure next to count_parameters for the same configuration
          f"{paper.ALBERT_VOCAB:,}-piece vocabulary for every model (its own BERTs included, §4.1). The paper "
          "prints whole millions and does not say whether its counts include the pooler (an H×H layer and "
          "bias on [CLS]); switch it to see which figures each setting reproduces.")
-with_pooler = st.toggle("Count the pooler", key="params_tables_pooler")
+with_pooler = st.toggle("Count the pooler", key="parameters.tables_pooler")
 page.publish()
 reps = paper_tables()
 for title, key, note in (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
