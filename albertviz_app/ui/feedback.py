@@ -23,14 +23,15 @@ def error(message: str, icon: str = "⚠️", where=None) -> None:
 
 
 @contextlib.contextmanager
-def friendly_errors(what: str = "this view", lead: str = "", where=None):
-    """Show known problems as messages a student can act on (after `lead`); anything else as a short error.
+def friendly_errors(what: str = "this view", lead: str = "", hint: str = "", where=None):
+    """Show known problems as messages a student can act on (`lead`, the problem, `hint`); anything else as a
+    short error.
 
     The block's remaining lines are skipped; the page goes on after it (use the block's results, or st.stop)."""
     try:
         yield
     except (ConfigError, ZooError) as err:
-        error(f"{lead}{err}", where=where)
+        error(f"{lead}{err} {hint}".strip(), where=where)
     except Exception as err:  # noqa: BLE001 - the page must never show a raw traceback
         error(f"Something went wrong while drawing {what}: {type(err).__name__}: {err}", icon="🛠️", where=where)
 
