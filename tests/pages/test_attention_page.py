@@ -48,7 +48,7 @@ def page(fake_zoo):
 
 
 def chart(at, prefix: str, model: str) -> dict:
-    return charts(at)[f"attention-{prefix}-{model}"]
+    return charts(at)[f"attention.{prefix}.{model}"]
 
 
 def iframes(at) -> list[str]:
@@ -64,7 +64,7 @@ def reference_attention(name: str, text: str = SENTENCE, pair: str | None = None
 
 def check_model_charts(at, name: str, cfg: ModelConfig, n_tokens: int):
     """The invariants every model's charts must satisfy."""
-    head = chart(at, "head-map", name)["data"][0]
+    head = chart(at, "head_map", name)["data"][0]
     z = values(head["z"])
     assert z.shape == (n_tokens, n_tokens)
     np.testing.assert_allclose(z.sum(-1), 1.0, atol=n_tokens * 6e-5)  # every query row is a distribution
@@ -122,7 +122,7 @@ def test_every_sharing_mode_embedding_type_and_minilm(page, name):
     cfg = fake_config(name) if name in FAKE_CELLS else load_model(name).config
     enc, attn = reference_attention(name)
     check_model_charts(page, name, cfg, len(enc.tokens))
-    head = values(chart(page, "head-map", name)["data"][0]["z"])
+    head = values(chart(page, "head_map", name)["data"][0]["z"])
     np.testing.assert_allclose(head, attn[0, 0], atol=1e-4)  # layer 1 head 1 by default
 
 
@@ -130,7 +130,7 @@ def test_layer_and_head_selectors_pick_that_map(page):
     page.selectbox(key="attention.layer").set_value(3)
     page.selectbox(key="attention.head").set_value(2).run()
     _, attn = reference_attention("none-full")
-    head = chart(page, "head-map", "none-full")
+    head = chart(page, "head_map", "none-full")
     np.testing.assert_allclose(values(head["data"][0]["z"]), attn[2, 1], atol=1e-4)
     assert "layer 3, head 2" in head["layout"]["title"]["text"]
 
@@ -158,9 +158,9 @@ def test_compare_mode_draws_both_models_side_by_side(page):
     page.selectbox(key="attention.head").set_value(12).run()
     assert not page.exception and not page.error
     assert "only 3 layers and 2 heads" in " ".join(c.value for c in page.caption)
-    assert "layer 3, head 2" in chart(page, "head-map", "none-full")["layout"]["title"]["text"]
+    assert "layer 3, head 2" in chart(page, "head_map", "none-full")["layout"]["title"]["text"]
     _, minilm = reference_attention("minilm-l6")
-    np.testing.assert_allclose(values(chart(page, "head-map", "minilm-l6")["data"][0]["z"]), minilm[5, 11],
+    np.testing.assert_allclose(values(chart(page, "head_map", "minilm-l6")["data"][0]["z"]), minilm[5, 11],
                                atol=1e-4)
 
 
@@ -199,7 +199,7 @@ def test_mask_a_token_follows_the_model_picker_and_minilm_says_why_not(page):
     assert names == ["attention.mask_chart.none-hashed", "attention.mask_chart.all-full"]
     for name in ("none-hashed", "all-full"):
         expected = load_model(name).predict_masked(masked, top_k=4, target="cat")[0]
-        fig = chart(page, "mask-chart", name)
+        fig = chart(page, "mask_chart", name)
         np.testing.assert_allclose(values(fig["data"][0]["x"]), expected["probs"], rtol=1e-5)
         assert fig["layout"]["xaxis"]["range"] == [0, 1]
         probs = torch.softmax(load_model(name).as_masked_lm()(torch.tensor([tok.encode(masked).ids]))[0][0, 2], -1)
@@ -230,7 +230,7 @@ def test_5000_characters_are_cut_to_the_model_maximum_with_a_notice(page):
     assert not page.exception
     assert any("5,016 characters" in i.value for i in page.info)
     assert any("reads at most 64" in w.value for w in page.warning)
-    head = values(chart(page, "head-map", "none-full")["data"][0]["z"])
+    head = values(chart(page, "head_map", "none-full")["data"][0]["z"])
     assert head.shape == (64, 64)
     np.testing.assert_allclose(head.sum(-1), 1.0, atol=64 * 6e-5)
     assert "first 32 of 64 tokens" in chart(page, "grid", "none-full")["layout"]["title"]["text"]
@@ -244,7 +244,7 @@ def test_html_in_the_sentence_is_shown_as_text_everywhere(page):
     assert not page.exception and not page.error
     for name, fig in charts(page).items():
         assert "<script" not in json.dumps(fig) and "<img" not in json.dumps(fig), name
-    ticks = chart(page, "head-map", "minilm-l6")["layout"]["xaxis"]["ticktext"]
+    ticks = chart(page, "head_map", "minilm-l6")["layout"]["xaxis"]["ticktext"]
     assert "&lt;" in ticks and "&gt;" in ticks
     doc = iframes(page)[0]
     assert "<img" not in doc and "alert(1)" not in doc.split("const params")[0]
