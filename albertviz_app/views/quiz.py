@@ -7,6 +7,7 @@ This page only reads widgets and draws.
 """
 
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -51,8 +52,17 @@ def first(key: str, value) -> dict:
     return {} if key in st.session_state else {"value": value}
 
 
-def setup() -> None:
-    """Choose mode, topics, length and seed, then start."""
+@dataclass(frozen=True)
+class Setup:
+    mode: str
+    topics: list[str]
+    length: int
+    seed: int
+    limit_s: float | None  # per interview card, or no timer
+
+
+def controls() -> Setup | None:
+    """Choose mode, topics, length and seed; the setup once Start is pressed, else None."""
     keep.restore(*SETUP)
     mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="quiz.mode", horizontal=True,
                     on_change=mode_changed)
@@ -70,14 +80,20 @@ def setup() -> None:
         limit = 60.0 * c3.number_input("Minutes per card", 1, 15, key="quiz.minutes", **first("quiz.minutes", 2))
     keep.remember(*SETUP)
     if st.button("Start", key="quiz.start", type="primary"):
-        try:
-            st.session_state[STATE] = (
-                interview_session(bank(), int(length), int(seed), topics, limit) if interview
-                else practice_session(bank(), topics, int(length), int(seed)))
-            keep.forget("quiz.answer.")
-            st.rerun()
-        except QuizError as err:
-            st.warning(str(err), icon="🧭")
+        return Setup(mode, topics, int(length), int(seed), limit)
+    return None
+
+
+def begin(s: Setup) -> None:
+    """A new QuizSession from the setup (a warning when the chosen topics cannot fill it)."""
+    try:
+        st.session_state[STATE] = (
+            interview_session(bank(), s.length, s.seed, s.topics, s.limit_s) if s.mode == "interview"
+            else practice_session(bank(), s.topics, s.length, s.seed))
+        keep.forget("quiz.answer.")
+        st.rerun()
+    except QuizError as err:
+        st.warning(str(err), icon="🧭")
 
 
 def answer_widget(q: Question, i: int) -> object:
@@ -192,29 +208,33 @@ def restart() -> None:
     keep.forget("quiz.answer.")
 
 
-page = start("quiz")
-st.title("🎓 Quiz")
-st.caption("Practice mixes single-choice, multiple-choice and numeric questions (some computed live from "
-           "the parameter counter); interview mode shows one open question at a time — answer aloud or in "
-           "notes, reveal the model answer, then rate yourself. Your progress stays while you visit other pages.")
-
-session: QuizSession | None = st.session_state.get(STATE)
-if session is None:
-    setup()
-else:
-    n = len(session.questions)
+def progress(s: QuizSession) -> None:
+    n = len(s.questions)
     c1, c2, c3 = st.columns([3, 1, 1])
-    c1.progress(min(session.position, n) / n,
-                text=f"{MODES[session.mode]} · {'card' if session.mode == 'interview' else 'question'} "
-                     f"{min(session.position + 1, n)} of {n}"
-                if not session.finished else f"{MODES[session.mode]} · done")
-    c2.metric("Score", f"{session.score:g} / {session.answered}")
+    c1.progress(min(s.position, n) / n,
+                text=f"{MODES[s.mode]} · {'card' if s.mode == 'interview' else 'question'} "
+                     f"{min(s.position + 1, n)} of {n}" if not s.finished else f"{MODES[s.mode]} · done")
+    c2.metric("Score", f"{s.score:g} / {s.answered}")
     c3.button("Restart", key="quiz.restart", on_click=restart)
+
+
+def main() -> None:
+    start("quiz")
+    st.title("🎓 Quiz")
+    st.caption("Practice mixes single-choice, multiple-choice and numeric questions (some computed live from "
+               "the parameter counter); interview mode shows one open question at a time — answer aloud or in "
+               "notes, reveal the model answer, then rate yourself. Your progress stays while you visit other pages.")
+    session: QuizSession | None = st.session_state.get(STATE)
+    if session is None:
+        if (chosen := controls()) is not None:
+            begin(chosen)
+        return
+    progress(session)
     if session.finished:
         summary(session)
-    elif session.mode == "practice":
-        st.caption(TOPICS[session.current.topic])
-        practice_card(session)
-    else:
-        st.caption(TOPICS[session.current.topic])
-        interview_card(session)
+        return
+    st.caption(TOPICS[session.current.topic])
+    (practice_card if session.mode == "practice" else interview_card)(session)
+
+
+main()
