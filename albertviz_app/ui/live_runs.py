@@ -19,6 +19,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from albertviz.lessons import live, runs
+from albertviz_app.ui.feedback import error
 
 POLL_S = 0.5  # how often a watching page looks at its run: also how soon it notices a click (a yield point)
 SESSION_KEY = "convergence.live_session"
@@ -137,7 +138,7 @@ def notice(run: runs.SharedRun) -> None:
     """Say why a run this session asked for is not (or no longer) shown as training for it."""
     outcome = st.session_state.get(OUTCOME_KEY)
     if run.state == runs.FAILED:
-        st.error(f"The live run failed: {run.error}. Press ▶ Train to try again.", icon="⚠️")
+        error(f"The live run failed: {run.error}. Press ▶ Train to try again.")
     elif run.state == runs.CANCELLED:
         st.info("Your run left the queue before it started (Stop, or the page was away for more than "
                 f"{registry().lease_s:.0f} s). Press ▶ Train to queue it again.", icon="⏹")

@@ -159,7 +159,7 @@ def draw_counts(page: Page, config: ModelConfig, report: ParamReport, seq_len: i
     pinned = pin_buttons(config)
     bars = {"this model": report}
     if config.sharing != "none":
-        bars["same shape, not shared"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
+        bars[f"same shape, {labels.SHARING['none']}"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
     if pinned is not None:
         bars["📌 pinned"] = count_parameters(pinned, seq_len=seq_len)
     page.chart(component_bars(bars), key=k("components_chart"))
@@ -203,7 +203,8 @@ def draw_paper(page: Page) -> None:
         frame = pd.DataFrame(paper.reproduction_rows(reps[name], with_pooler)).drop(columns="reproduced")
         if name == "table4":
             frame["paper Avg"] = [paper.ALBERT_TABLE_4_AVG[c] for c in paper.ALBERT_TABLE_4]
-            frame["Avg vs not-shared"] = [paper.table_4_avg_delta(*c) for c in paper.ALBERT_TABLE_4]
+            delta = f"Avg vs {labels.SHARING_ADJECTIVE['none']}"
+            frame[delta] = [paper.table_4_avg_delta(*c) for c in paper.ALBERT_TABLE_4]
         if name == "table3":
             frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
         st.markdown(f"**{title}** — {note}")
