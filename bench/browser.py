@@ -8,6 +8,7 @@ Debian's /usr/bin/chromium is used because Playwright's own browser download doe
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,6 +27,12 @@ EXCEPTION = '[data-testid="stException"]'
 PLOTLY = '[data-testid="stPlotlyChart"]'
 # What opens a selectbox's menu: the combobox's button since Streamlit 1.5x, the baseweb select before.
 SELECTBOX = 'button[aria-haspopup="listbox"], [data-baseweb="select"]'
+
+
+def key_css(key: str) -> str:
+    """The CSS selector of the element with widget key `key`: Streamlit's class st-key-<key>, with every
+    character outside [a-zA-Z0-9_-] (the '.' of 'attention.text') turned into '-', as its frontend does."""
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
 
 
 def chromium_missing_message() -> str | None:

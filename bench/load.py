@@ -136,20 +136,20 @@ class Student:
     async def attention_step(self, s: Session) -> Interaction:
         x = self.rng.random()
         if x < 0.35:
-            model = s.widget("attention-model")
+            model = s.widget("attention.model")
             return await s.set(model.key, self.rng.choice([o for o in model.options if o != model.value]))
         if x < 0.7:
             text = f"{self.rng.choice(SENTENCES)} The {self.rng.choice(WORDS)} {self.rng.randint(1, 99)}."
-            return await s.set("attention-text", text)
+            return await s.set("attention.text", text)
         if x < 0.9:
-            key = self.rng.choice(["attention-layer", "attention-head"])
+            key = self.rng.choice(["attention.layer", "attention.head"])
             w = s.widget(key)
             return await s.set(key, self.rng.choice([o for o in w.options if o != w.value] or w.options))
-        view = s.widget("attention-bertviz-view")
+        view = s.widget("attention.bertviz_view")
         return await s.set(view.key, next(o for o in view.options if o != view.value))
 
     async def parameters_step(self, s: Session) -> Interaction:
-        key = self.rng.choices(["params_sharing", "params_embedding", "params_preset"], [0.4, 0.4, 0.2])[0]
+        key = self.rng.choices(["parameters.sharing", "parameters.embedding", "parameters.preset"], [0.4, 0.4, 0.2])[0]
         w = s.widget(key)
         return await s.set(key, self.rng.choice([o for o in w.options if o != w.value]))
 
@@ -197,14 +197,14 @@ async def warm_up(url: str) -> list[str]:
     async with Session(url, timeout=300) as s:
         await s.open("parameters")
         await s.goto("attention")
-        models = list(s.widget("attention-model").options)
+        models = list(s.widget("attention.model").options)
         for m in models:
-            r = await s.set("attention-model", m)
+            r = await s.set("attention.model", m)
             if r.errors:
                 raise ProtocolError(f"warm-up failed: {r.errors[0]}")
-        for view in s.widget("attention-bertviz-view").options:
-            await s.set("attention-bertviz-view", view)
-        await s.set("attention-model", models[0])
+        for view in s.widget("attention.bertviz_view").options:
+            await s.set("attention.bertviz_view", view)
+        await s.set("attention.model", models[0])
     return models
 
 

@@ -27,6 +27,7 @@ from bench.browser import (
     SELECTBOX,
     StreamlitServer,
     chromium_missing_message,
+    key_css,
     wait_idle_async,
 )
 from bench.load import SENTENCES, WORDS  # one list of what simulated students type
@@ -122,14 +123,14 @@ class Student:
             model = self.rng.choice(self.models)
 
             async def pick():
-                await page.locator(".st-key-attention-model").locator(SELECTBOX).first.click()
+                await page.locator(key_css("attention.model")).locator(SELECTBOX).first.click()
                 await page.get_by_role("option", name=model, exact=True).click()
             await self.act(f"pick model {model}", pick)
         else:
             text = f"{self.rng.choice(SENTENCES)} The {self.rng.choice(WORDS)} {self.rng.randint(1, 99)}."
 
             async def type_sentence():
-                box = page.locator(".st-key-attention-text input")
+                box = page.locator(f"{key_css('attention.text')} input")
                 await box.fill(text)
                 await box.press("Enter")
             await self.act("type a sentence", type_sentence)
@@ -138,20 +139,20 @@ class Student:
         page = self.page
         choice = self.rng.random()
         if choice < 0.4:
-            key, option = "params_sharing", self.rng.choice(SHARING)
+            key, option = "parameters.sharing", self.rng.choice(SHARING)
         elif choice < 0.8:
-            key, option = "params_embedding", self.rng.choice(EMBEDDING)
+            key, option = "parameters.embedding", self.rng.choice(EMBEDDING)
         else:
             preset = self.rng.choice(PRESETS)
 
             async def pick():
-                await page.locator(".st-key-params_preset").locator(SELECTBOX).first.click()
+                await page.locator(key_css("parameters.preset")).locator(SELECTBOX).first.click()
                 await page.get_by_role("option", name=preset, exact=True).click()
             await self.act(f"preset {preset}", pick)
             return
 
         async def click():
-            await page.locator(f".st-key-{key} label").filter(
+            await page.locator(f"{key_css(key)} label").filter(
                 has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).click()
         await self.act(f"{key} {option}", click)
 
@@ -206,7 +207,7 @@ def warm_up(url: str, models: list[str]) -> None:
         wait_idle(page, timeout=180)
         for model in models:
             runs = page.evaluate(RUNS_JS)
-            page.locator(".st-key-attention-model").locator(SELECTBOX).first.click()
+            page.locator(key_css("attention.model")).locator(SELECTBOX).first.click()
             page.get_by_role("option", name=model, exact=True).click()
             wait_idle(page, timeout=180, since=runs)
         browser.close()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from bench.timing import Result, as_served
 
 ROOT = Path(__file__).resolve().parent.parent
-SWITCHES = {"attention": "attention-model", "hidden_states": "hidden_states_model_a"}
+SWITCHES = {"attention": "attention.model", "hidden_states": "hidden_states.model_a"}
 
 
 def rerun_after_switch(slug: str, widget: str, models=("none-full", "all-full"), repeats: int = 8) -> Result:

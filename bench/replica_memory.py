@@ -35,9 +35,9 @@ def run() -> list[Result]:
                     await asyncio.to_thread(probe.quiet, 10)
                     steps.append((slug, probe.rss() / 1e6))
                 await s.goto("attention")
-                models = s.widget("attention-model").options
+                models = s.widget("attention.model").options
                 for m in models:
-                    errors.extend((await s.set("attention-model", m)).errors)
+                    errors.extend((await s.set("attention.model", m)).errors)
                 await asyncio.to_thread(probe.quiet, 10)
                 steps.append((f"attention, all {len(models)} models", probe.rss() / 1e6))
 

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 FORMATS = {"png": "PNG", "svg": "SVG"}
-FORMAT_KEY, FORMAT_STORE = "chart_format", "_chart_format"  # the widget, and its copy that survives page switches
+FORMAT_KEY, FORMAT_STORE = "view.chart_format", "_chart_format"  # the widget, and its copy that survives page switches
 LECTURE_FONT = 15  # plotly's default is 12; the lecture layout reads from the back of a room
 
 

@@ -1,4 +1,8 @@
-"""Friendly messages instead of tracebacks, and a sentence box that validates its input."""
+"""Friendly messages instead of tracebacks, and a sentence box that validates its input.
+
+The one error path of the app: a page shows a problem either by letting it raise inside `friendly_errors`
+or, for a problem it found itself (a run that failed in a worker thread), with `error`; never `st.error(str(e))`.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,23 @@ from albertviz.zoo import ZooError
 MAX_CHARS = 5000  # longer text is cut before tokenizing; the tokenizer then cuts to the model's maximum
 
 
+def error(message: str, icon: str = "⚠️", where=None) -> None:
+    """Show one problem as a message (in `where`, a container, if given)."""
+    (where or st).error(message, icon=icon)
+
+
 @contextlib.contextmanager
-def friendly_errors(what: str = "this view"):
-    """Show known problems as messages a student can act on; anything else as a short error."""
+def friendly_errors(what: str = "this view", lead: str = "", hint: str = "", where=None):
+    """Show known problems as messages a student can act on (`lead`, the problem, `hint`); anything else as a
+    short error.
+
+    The block's remaining lines are skipped; the page goes on after it (use the block's results, or st.stop)."""
     try:
         yield
     except (ConfigError, ZooError) as err:
-        st.error(str(err), icon="⚠️")
+        error(f"{lead}{err} {hint}".strip(), where=where)
     except Exception as err:  # noqa: BLE001 - the page must never show a raw traceback
-        st.error(f"Something went wrong while drawing {what}: {type(err).__name__}: {err}", icon="🛠️")
+        error(f"Something went wrong while drawing {what}: {type(err).__name__}: {err}", icon="🛠️", where=where)
 
 
 def clean_text(text: str) -> str:

@@ -19,11 +19,12 @@ from collections.abc import Callable
 import streamlit as st
 
 from albertviz.lessons import live, live_settings, run_store, runs, shared_run
+from albertviz_app.ui.feedback import error
 
 POLL_S = 0.5  # how often a watching page looks at its run: also how soon it notices a click (a yield point)
-SESSION_KEY = "live_runs_session"
-HANDLE_KEY = "convergence_shared"
-OUTCOME_KEY = "convergence_left"  # what this session's last Stop did to its run (for the notice)
+SESSION_KEY = "convergence.live_session"
+HANDLE_KEY = "convergence.shared"
+OUTCOME_KEY = "convergence.left"  # what this session's last Stop did to its run (for the notice)
 
 
 @st.cache_resource(show_spinner=False)
@@ -125,7 +126,7 @@ def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: st
                 bar.progress(min(1.0, view.rounds / view.settings.steps), text)
             now = time.monotonic()
             if view.rounds != drawn_rounds and now - drawn_at >= redraw_s:
-                plot.plotly_chart(chart(view), key=f"convergence_live_{view.rounds}")
+                plot.plotly_chart(chart(view), key=f"convergence.live.{view.rounds}")
                 drawn_at, drawn_rounds = now, view.rounds
         shown_text = text
         reg.wait(run, POLL_S)
@@ -137,7 +138,7 @@ def notice(run: shared_run.SharedRun) -> None:
     """Say why a run this session asked for is not (or no longer) shown as training for it."""
     outcome = st.session_state.get(OUTCOME_KEY)
     if run.state == shared_run.FAILED:
-        st.error(f"The live run failed: {run.error}. Press ▶ Train to try again.", icon="⚠️")
+        error(f"The live run failed: {run.error}. Press ▶ Train to try again.")
     elif run.state == shared_run.CANCELLED:
         st.info("Your run left the queue before it started (Stop, or the page was away for more than "
                 f"{registry().lease_s:.0f} s). Press ▶ Train to queue it again.", icon="⏹")

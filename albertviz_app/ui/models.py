@@ -12,6 +12,7 @@ import streamlit as st
 from albertviz import checkpoints, labels, zoo
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
 from albertviz.lessons.embedding_sizes import zoo_factorized_e
+from albertviz.zoo.cells import Cell
 
 MINILM = "minilm-l6"
 SHARING_LABELS = labels.SHARING  # the pages import both from here
@@ -29,8 +30,8 @@ def load_model(key: str) -> zoo.ZooModel:
         return zoo.load_pretrained(MINILM)
     if is_checkpoint(key):
         return checkpoints.load(key)
-    sharing, embedding = key.split("-", 1)
-    return zoo.load(sharing=sharing, embedding=embedding)
+    cell = Cell.parse(key)
+    return zoo.load(sharing=cell.sharing, embedding=cell.embedding)
 
 
 def _checkpoints(ready: bool) -> list[str]:
@@ -43,7 +44,7 @@ def available_models() -> list[str]:
         trained = {e["name"] for e in zoo.list_models()}
     except zoo.ZooError:
         trained = set()
-    cells = [f"{s}-{e}" for e in EMBEDDING_TYPES for s in SHARING_MODES if f"{s}-{e}" in trained]
+    cells = [Cell(s, e).name for e in EMBEDDING_TYPES for s in SHARING_MODES if Cell(s, e).name in trained]
     return cells + [MINILM] + _checkpoints(ready=True)
 
 
@@ -64,11 +65,14 @@ def label(key: str) -> str:
         where = "HF cache" if c.source == "HF cache" else "your folder"
         text = f"{c.name} ({kind} {c.shape}, {where})"
         return text if c.available else f"{c.name} — {c.status}: {c.short}"
-    sharing, embedding = key.split("-", 1)
-    return labels.cell_label(sharing, embedding, zoo_factorized_e())
+    try:
+        cell = Cell.parse(key)
+    except ValueError:
+        return key  # not a model key this app knows (a stale link): shown as typed
+    return labels.cell_label(cell.sharing, cell.embedding, zoo_factorized_e())
 
 
-def model_picker(key: str, default: str = "none-full", label_text: str = "Model",
+def model_picker(key: str, default: str = Cell("none", "full").name, label_text: str = "Model",
                  include_minilm: bool = True) -> str:
     """A selectbox over zoo cells (+ MiniLM) and checkpoints; returns the chosen key.
 

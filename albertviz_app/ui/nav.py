@@ -1,7 +1,14 @@
-"""The app's pages in menu order; quiz questions link to them by slug."""
+"""The app's pages in menu order; quiz questions link to them by slug.
+
+The page scripts live in albertviz_app/views/, not in a folder named pages/: Streamlit (1.67) treats a
+`pages/` folder next to the script it runs as its own multipage app and, on a fresh server, runs those files
+directly — skipping app.py, so no page config, no torch thread setting, no bertviz assets and no aliases.
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import streamlit as st
 
 VIEWS = Path(__file__).resolve().parent.parent / "views"
 
@@ -35,7 +42,6 @@ PAGES = [
 ]
 
 
-
 def navigation() -> list:
     """Every st.Page for app.py's st.navigation, plus hidden aliases so typed or pasted URLs never 404.
 
@@ -44,8 +50,6 @@ def navigation() -> list:
     hidden redirect from "/" to it, and each page also answers its capitalised slug; a redirect keeps the
     query string, so a link with a view still opens that view.
     """
-    import streamlit as st
-
     real = {p.slug: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.slug) for p in PAGES}
 
     def redirect(slug: str, path: str):

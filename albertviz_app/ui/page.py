@@ -4,6 +4,13 @@ The lecture layout (sidebar toggle, or `?lecture=1` in a link) is for a projecto
 the page's main chart first, explanatory captions folded under "Why?", the controls in the sidebar. It is
 one choice for the whole session (kept in a non-widget key, so it survives page switches) and travels in
 every page's URL and copied link.
+
+Every page has one shape: `start()`, then a `controls()` that reads the widgets into a small settings object,
+then library calls and draw functions, all inside the page's `main()` (the module body only calls it). Every key
+a page puts in session_state — widgets, charts, its own state — is `<slug>.<name>` (`attention.text`,
+`parameters.hidden_size`, `quiz.answer.0`): `Page.key` builds one and `start` refuses a view parameter keyed
+otherwise. The URL parameter names (`?text=…&layer=2`) are separate and never change, so shared links keep
+working. The sidebar's own widgets are `view.*`.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import streamlit as st
 from albertviz_app.ui import export
 from albertviz_app.ui.viewstate import FALSE, TRUE, Param, ViewState
 
-LECTURE_PARAM, LECTURE_KEY, LECTURE_STORE = "lecture", "lecture_toggle", "_lecture"
+LECTURE_PARAM, LECTURE_KEY, LECTURE_STORE = "lecture", "view.lecture", "_lecture"
 
 LECTURE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; max-width: 100%; }
@@ -59,10 +66,26 @@ def lecture_control() -> bool:
     return on
 
 
+def key(slug: str, name: str) -> str:
+    """The session_state key of a page's widget, chart or state: 'attention.text'."""
+    return f"{slug}.{name}"
+
+
 @dataclass
 class Page:
     view: ViewState
     lecture: bool
+
+    @property
+    def slug(self) -> str:
+        return self.view.page
+
+    def key(self, name: str) -> str:
+        return key(self.slug, name)
+
+    def side_by_side(self, n: int = 2) -> list:
+        """n columns normally; n stacked containers in the lecture layout, whose controls sit in the narrow sidebar."""
+        return [st.container() for _ in range(n)] if self.lecture else st.columns(n)
 
     def controls(self):
         """Where the page's inputs go: the sidebar in the lecture layout, else in place."""
@@ -95,6 +118,8 @@ class Page:
 
 def start(slug: str, params: Sequence[Param] = ()) -> Page:
     """Restore the page's view from the URL, then draw the sidebar's view options (link, lecture, format)."""
+    if stray := [p.key for p in params if not p.key.startswith(key(slug, ""))]:
+        raise ValueError(f"{slug}: widget keys must be {key(slug, 'name')}, not {', '.join(stray)}")
     view = ViewState(slug, params)
     view.restore()
     st.sidebar.markdown("**View**")

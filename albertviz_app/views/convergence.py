@@ -1,45 +1,42 @@
-"""Convergence: why sharing works (Lin et al. 2023) — zoo training logs, per-use gradients, live experiments."""
+"""Convergence: why sharing works (Lin et al. 2023) — zoo training logs, per-use gradients, live experiments.
 
-import math
+The live training (settings, ▶ Train / ⏹ Stop, the shared queue and the poll) lives in ui/live_form.py,
+ui/live_controller.py and ui/live_runs.py; this page draws what they record.
+"""
+
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
-from albertviz import zoo
-from albertviz.analysis.gradients import UseGradients, block_uses, per_use_gradients
-from albertviz.core.config import SHARE_STRATEGIES, SHARING_MODES, ModelConfig
-from albertviz.core.params import count_parameters, flops_per_token
-from albertviz.core.sharing import plan_letters
+from albertviz import labels, paper, zoo
+from albertviz.analysis import gradients
+from albertviz.core.config import SHARING_MODES, ModelConfig
 from albertviz.data.corpus import CHAR_SPECIALS
 from albertviz.figures import convergence as figs
 from albertviz.lessons import convergence as cv
-from albertviz.lessons import live, verdicts
-from albertviz.lessons.live_settings import EXPERIMENTS, LiveSettings, frequency_only_loss, live_config
-from albertviz.lessons.step_time import step_time_ratios, step_time_rows
-from albertviz.zoo.cells import zoo_config
-from albertviz_app.ui import live_runs
+from albertviz.lessons import live, live_settings, step_time, verdicts
+from albertviz.zoo.cells import Cell, zoo_config
+from albertviz_app.ui import live_controller, live_form, live_results, live_runs
 from albertviz_app.ui.feedback import friendly_errors
-from albertviz_app.ui.models import EMBEDDING_LABELS, SHARING_LABELS, label, load_model
+from albertviz_app.ui.live_controller import finished, k
+from albertviz_app.ui.models import EMBEDDING_LABELS, label, load_model
+from albertviz_app.ui.page import start
 
 REDRAW_S = 2.0  # live chart refresh: each redraw costs the server and every watching browser CPU time
 UNTRAINED = "untrained"  # the per-use view's fallback when no shared zoo cell has landed yet
-STRATEGY_LABELS = {"sequence": "sequence (AABB…)", "cycle": "cycle (ABAB…)", "cycle_rev": "cycle-rev (ABBA…)"}
-SUMMARY_COLUMNS = {"model": "model", "layers": "layers", "params": "parameters", "flops_per_token": "FLOPs / token",
-                   "lr": "lr", "warmup": "warm-up", "seeds": "seeds", "steps": "steps", "step_ms": "ms / step",
-                   "train_loss_last10": "train loss (last 10 steps)", "held_out_loss": "held-out loss",
-                   "held_out_sd": "± s.d. over seeds", "held_out_accuracy": "held-out accuracy"}
-NUM = st.column_config.NumberColumn
+PER_USE_BATCH = (16, 32)  # passages × tokens of the one batch whose gradient section 2 takes apart
+TIMING_BATCH = (32, 64)  # batch × sequence length of the zoo-shape step timing
+LIVE_WINDOW = int(live_settings.LIVE_SHAPE["max_position_embeddings"])
 
 
-@st.cache_resource(show_spinner="Cutting Shakespeare into 16-character chunks (once per server)…")
+@st.cache_resource(show_spinner=f"Cutting Shakespeare into {LIVE_WINDOW}-character chunks (once per server)…")
 def live_data():
     return live_runs.registry().data()  # the live runs' own copy: one per server, shared with the page
 
 
 @st.cache_resource(show_spinner=False)
 def plateau() -> tuple[str, float]:
-    return "characters by frequency alone", frequency_only_loss(live_data())
+    return "characters by frequency alone", live_settings.frequency_only_loss(live_data())
 
 
 @st.cache_data(show_spinner=False)
@@ -53,16 +50,18 @@ def zoo_logs(version: float) -> dict[str, dict]:
 
 
 @st.cache_data(show_spinner="Splitting one batch's gradient into per-layer terms…")
-def per_use(key: str, version: float) -> list[UseGradients]:
-    if key == UNTRAINED:
+def per_use(model_key: str, version: float) -> list[gradients.UseGradients]:
+    if model_key == UNTRAINED:
         encoder, head = cv.fresh_model("all")
     else:
-        if key not in {e["name"] for e in zoo.list_models()}:
+        if model_key not in {e["name"] for e in zoo.list_models()}:
             zoo.manifest.cache_clear()  # the cell landed after the zoo's manifest was first read
-        model = load_model(key)
+        model = load_model(model_key)
         encoder, head = model.encoder, model.head
-    inputs, labels = cv.text_batch(n=16, seq_len=32)
-    return [replace(r, contributions=[], true_grad={}) for r in per_use_gradients(encoder, head, inputs, labels)]
+    n, seq_len = PER_USE_BATCH
+    inputs, targets = cv.text_batch(n=n, seq_len=seq_len)
+    rows = gradients.per_use_gradients(encoder, head, inputs, targets)
+    return [replace(r, contributions=[], true_grad={}) for r in rows]
 
 
 def seeds_note(losses: dict[str, dict[int, float]]) -> str:
@@ -70,319 +69,155 @@ def seeds_note(losses: dict[str, dict[int, float]]) -> str:
     return "one seed per cell" if counts == [1] else f"{'–'.join(map(str, counts))} seeds per cell"
 
 
-st.title("📉 Convergence — why sharing works")
-st.markdown(
-    rf"""**Lin et al. (2023, *Understanding Parameter Sharing in Transformers*) claim** that cross-layer sharing
+def intro() -> None:
+    big, small = sorted({E for E, _ in paper.ALBERT_TABLE_4}, reverse=True)  # Table 4's two embedding sizes
+    st.title("📉 Convergence — why sharing works")
+    st.markdown(
+        rf"""**Lin et al. (2023, *Understanding Parameter Sharing in Transformers*) claim** that cross-layer sharing
 helps mostly through **better convergence**, not through added model complexity. Their setting is sharing used
 to make a model *deeper at a fixed parameter budget* — the shared model runs more layers, so more FLOPs per
 token — and, guided by that finding, tuning an unshared model's convergence-related training hyperparameters gave it
 competitive results (here the sweep tunes learning rate and warm-up). That is not ALBERT's setting: at a *fixed
-shape*, ALBERT's Table 4 reports all-shared {verdicts.table_4_drop(768):.1f} Avg points below not-shared at E=768
-and {verdicts.table_4_drop(128):.1f} below at E=128. A block shared by $L$ layers takes part $L$ times in every
-forward pass, so its gradient is a **sum of $L$ terms**,
+shape*, ALBERT's Table 4 reports {labels.SHARING_ADJECTIVE['all']} {verdicts.table_4_drop(big):.1f} Avg points
+below {labels.SHARING_ADJECTIVE['none']} at E={big} and {verdicts.table_4_drop(small):.1f} below at E={small}. A block
+shared by $L$ layers takes part $L$ times in every forward pass, so its gradient is a **sum of $L$ terms**,
 $\frac{{\partial \ell}}{{\partial W}} = \sum_{{l=1}}^{{L}} \frac{{\partial \ell}}{{\partial W^{{(l)}}}}$,
-on another scale than any single layer's."""
-)
-headline = st.container()  # "what these runs show": filled at the end, once this rerun's runs are done
+on another scale than any single layer's.""")
 
-version = zoo.manifest_version()
-entries = zoo_logs(version)
-manifest = zoo_manifest(version)
 
-st.header("1 · What the zoo's training logs show")
-with friendly_errors("the zoo's training curves"):
-    if not entries:
-        st.info("No zoo model has finished training yet (cells land one by one, ≈7 min each). "
-                "Sections 2–4 work without the zoo; come back later for the logged curves.", icon="⏳")
-    else:
+def draw_zoo_logs(entries: dict[str, dict], manifest: dict) -> None:
+    st.header("1 · What the zoo's training logs show")
+    with friendly_errors("the zoo's training curves"):
+        if not entries:
+            st.info("No zoo model has finished training yet (cells land one by one). Sections 2–4 work without "
+                    "the zoo; come back later for the logged curves.", icon="⏳")
+            return
         embeddings = [e for e in EMBEDDING_LABELS if any(x["embedding"] == e for x in entries.values())]
         c1, c2 = st.columns([1, 2])
-        emb = c1.selectbox("Embedding", embeddings, format_func=EMBEDDING_LABELS.get, key="convergence_embedding")
+        emb = c1.selectbox("Embedding", embeddings, format_func=EMBEDDING_LABELS.get, key=k("embedding"))
         cells = {n: e for n, e in entries.items() if e["embedding"] == emb}
-        present = [m for m in SHARING_MODES if f"{m}-{emb}" in cells]
-        modes = c2.multiselect("Sharing modes", present, default=present, format_func=SHARING_LABELS.get,
-                               key="convergence_modes")
-        if missing := [SHARING_LABELS[m] for m in SHARING_MODES if m not in present]:
+        present = [m for m in SHARING_MODES if Cell(m, emb).name in cells]
+        modes = c2.multiselect("Sharing modes", present, default=present, format_func=labels.SHARING.get,
+                               key=k("modes"))
+        if missing := [labels.SHARING[m] for m in SHARING_MODES if m not in present]:
             st.caption(f"Not trained yet with this embedding: {', '.join(missing)}.")
-        chosen = {f"{m}-{emb}": cells[f"{m}-{emb}"] for m in modes}
+        chosen = {Cell(m, emb).name: cells[Cell(m, emb).name] for m in modes}
         st.plotly_chart(figs.loss_curves_figure({e["sharing"]: cv.loss_curve(e) for e in chosen.values()},
                                                 f"Zoo pre-training, {EMBEDDING_LABELS[emb]}: MLM loss"),
-                        key="convergence_zoo_loss")
+                        key=k("zoo_loss"))
         zoo_losses = cv.zoo_seed_losses(manifest, emb)
         st.caption("Solid: training MLM loss on each logged batch; dotted: loss on the same fixed held-out "
                    "passages. All cells share one shape, data order and step budget; only sharing differs. The "
                    f"curves are seed 0 ({seeds_note(zoo_losses)} in the zoo): a gap between two runs of one seed "
                    "is not yet what sharing does, so the line below sets it against the spread between seeds.")
-        if lines := verdicts.fixed_shape_verdict(zoo_losses, SHARING_LABELS):
+        if lines := verdicts.fixed_shape_verdict(zoo_losses, labels.SHARING):
             st.markdown("**The zoo at a fixed shape (final held-out loss):** " + " ".join(lines))
-        kind = st.radio("Block type", ["attention", "ffn"], horizontal=True, key="convergence_kind",
+        kind = st.radio("Block type", ["attention", "ffn"], horizontal=True, key=k("kind"),
                         format_func={"attention": "attention blocks", "ffn": "feed-forward blocks"}.get)
-        series = cv.shared_vs_unshared(chosen, kind)
-        if series:
-            shared = [n for n in series if "used" in n]
-            st.plotly_chart(figs.grad_norm_figure(series, f"Gradient norm of the {kind} weights over training",
-                                                  highlight=shared), key="convergence_zoo_grads")
-            unshared = [v for n, (_, v) in series.items() if "layer" in n and n.startswith(SHARING_LABELS["none"])]
-            notes = [f"**{n.split(':')[0]}**: {cv.median_ratio(series[n][1], unshared):.1f}× a not-shared layer"
-                     for n in shared] if unshared else []
-            uses = max(n for e in chosen.values() for n in block_uses(ModelConfig.from_dict(e["config"]))
-                       .values())
-            st.caption("Thick lines: a block reused by several layers; thin lines: blocks used by one layer each. "
-                       "The shared block's gradient sums one term per use, so its norm lives on another scale. "
-                       "That alone would not ask for another learning rate: AdamW divides each step by the "
-                       "gradient's running root-mean-square, so rescaling a gradient changes the step only through "
-                       f"ε. What differs is that one update of a shared block moves all {uses} of its uses at once, "
-                       "so the same step size changes what the network computes more — which is why a shared "
-                       "model may want another learning rate or warm-up."
-                       + (" Median ratio over training: " + "; ".join(notes) + "." if notes else ""))
-
-st.header("2 · One step, taken apart: the per-use terms of a shared gradient")
-shared_cells = [n for n, e in entries.items() if e["sharing"] != "none"]
-with friendly_errors("the per-use gradient contributions"):
-    c1, c2 = st.columns(2)
-    key = c1.selectbox("Model", shared_cells + [UNTRAINED], key="convergence_peruse_model",
-                       format_func=lambda k: "untrained all-shared model (zoo shape)" if k == UNTRAINED else label(k))
-    results = [r for r in per_use(key, version) if len(r.layers) > 1]
-    by_label = {x.label: x for x in results}
-    r = by_label[c2.selectbox("Shared block", list(by_label), key="convergence_peruse_block")]
-    st.plotly_chart(figs.per_use_figure(r), key="convergence_peruse_chart")
-    m1, m2, m3 = st.columns(3)
-    m1.metric("‖Σ per-use terms‖", f"{r.sum_norm:.4g}")
-    m2.metric("‖real gradient‖ (ordinary backward)", f"{r.true_norm:.4g}")
-    m3.metric("largest element difference", f"{r.max_abs_diff:.1e}")
-    share, layers = r.sum_norm / sum(r.use_norms), ", ".join(str(n + 1) for n in r.layers)
-    st.caption(f"One masked batch (16 passages of 32 tokens). Each of layers {layers} ran "
-               f"the {r.label} with its own copy of the weights, so autograd kept each use's gradient apart; their "
-               f"sum equals the gradient the shared weight really gets (largest difference {r.max_abs_diff:.1e}). "
-               f"The sum's norm is {share:.0%} of the sum of the norms (dotted line): "
-               + ("the per-layer terms point in partly different directions." if share < 0.95 else
-                  "the per-layer terms point almost the same way."))
-
-st.header("3 · Train it yourself")
-V = len(live_data().special)
-shape = live_config("none", V)
-st.markdown(f"Tiny models (H{shape.hidden_size}, {shape.num_heads} heads, FFN {shape.intermediate_size}) learn to "
-            f"fill in masked **characters** of Shakespeare right now — {shape.max_position_embeddings - 2}-character "
-            "windows, all models of a seed from the same start and on the same batches, one step each in turn, MLM "
-            f"only (no teacher). Characters rather than the zoo's {zoo_config('none', 'full').vocab_size:,} word "
-            "pieces, because a model this small needs many minutes to get past \"predict the most frequent piece\", "
-            f"but under a minute with the text's {V - len(CHAR_SPECIALS)} characters.")
-experiment = st.radio("Experiment", list(EXPERIMENTS), format_func=EXPERIMENTS.get, horizontal=True,
-                      key="convergence_experiment")
-ss = st.session_state
-ss.setdefault("convergence_results", {})  # this session's finished runs by settings (pooled by the verdict)
-LRS = [5e-4, 1e-3, 2e-3, 3e-3, 5e-3]
-
-if experiment == "same_shape":
-    d = LiveSettings.default("same_shape")  # `make bench` times these defaults too
-    st.markdown(f"**Same shape**: every model has {d.layers} layers; sharing only removes unique weights. "
-                "Shared models may use M parameter groups in Takase & Kiyono's orders.")
-    c1, c2, c3 = st.columns([2, 1, 1])
-    c1.multiselect("Sharing modes", SHARING_MODES, default=list(d.modes), format_func=SHARING_LABELS.get,
-                   key="convergence_live_modes")
-    c2.selectbox("Strategy", SHARE_STRATEGIES, index=SHARE_STRATEGIES.index(d.share_strategy),
-                 format_func=STRATEGY_LABELS.get, key="convergence_strategy")
-    c3.number_input("Groups M", 1, d.layers, d.num_groups, key="convergence_groups",
-                    help="Unique blocks a shared model keeps (M=1: ALBERT, one block for every layer).")
-    c1, c2, c3, c4, c5 = st.columns(5)
-    c1.select_slider("Learning rate", LRS, value=d.lr, key="convergence_lr")
-    c2.number_input("Warm-up steps", 0, 500, d.warmup, step=10, key="convergence_warmup")
-    c3.number_input("Steps", 2, 3000, d.steps, step=100, key="convergence_steps")
-    c4.number_input("Seeds", 1, 5, len(d.seeds), key="convergence_seeds",
-                    help="How many seeds to train each model with: the verdict needs three or more.")
-    c5.number_input("First seed", 0, 99, d.seed, key="convergence_seed",
-                    help="Initial weights and batch order. Same seed = same run; change it to see the spread.")
-    plan = plan_letters(live_config("all", V, d.layers, ss["convergence_strategy"], ss["convergence_groups"]))[0]
-    st.caption(f"A shared model's layer plan with these settings: **{plan}** (layer 1 first; one letter per unique "
-               "block).")
-else:
-    d = LiveSettings.default("equal_params")  # `make bench` times these defaults too
-    c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("Unshared layers L", 1, 3, d.layers, key="convergence_lin_layers",
-                    help="The shared model has 2L layers built from L unique blocks.")
-    c2.selectbox("Order of the shared blocks", SHARE_STRATEGIES, index=SHARE_STRATEGIES.index(d.share_strategy),
-                 format_func=STRATEGY_LABELS.get, key="convergence_lin_strategy",
-                 help="Takase & Kiyono's strategies with M = L groups over 2L layers.")
-    c3.number_input("Seeds", 1, 5, len(d.seeds), key="convergence_lin_seeds")
-    c4.number_input("First seed", 0, 99, d.seed, key="convergence_lin_seed")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.select_slider("Learning rate", LRS, value=d.lr, key="convergence_lin_lr")
-    c2.number_input("Warm-up steps", 0, 500, d.warmup, step=10, key="convergence_lin_warmup")
-    c3.number_input("Steps", 2, 3000, d.steps, step=50, key="convergence_lin_steps")
-    c4.checkbox("Add the FLOPs reference", d.flops_reference, key="convergence_lin_deep",
-                help="Also an unshared 2L-layer model: the shared model's FLOPs with twice its parameters.")
-    c1, c2 = st.columns(2)
-    c1.multiselect("Sweep: learning rates (× the lr above)", [0.25, 0.5, 1.0, 2.0, 4.0], default=list(d.lr_factors),
-                   format_func=lambda f: f"{f:g}×", key="convergence_lin_lr_factors")
-    c2.multiselect("Sweep: warm-ups", [0, 10, 30, 100, 300], default=[d.warmup], key="convergence_lin_sweep_warmups")
-    L = ss["convergence_lin_layers"]
-    shared_cfg = live_config("all", V, 2 * L, ss["convergence_lin_strategy"], L)
-    flat_cfg = live_config("none", V, L)
-    st.markdown(f"**Equal parameters** (Lin et al.'s comparison): an unshared {L}-layer model against a "
-                f"{2 * L}-layer model that runs each of its {L} blocks twice (plan **{plan_letters(shared_cfg)[0]}**):"
-                f" {count_parameters(flat_cfg, include_head=True).total:,} vs "
-                f"{count_parameters(shared_cfg, include_head=True).total:,} unique parameters, "
-                f"{flops_per_token(flat_cfg, shape.max_position_embeddings):,} vs "
-                f"{flops_per_token(shared_cfg, shape.max_position_embeddings):,} encoder FLOPs per token. The "
-                "unshared model is also trained at every setting of the sweep; its *tuned* arm is the setting with "
-                "the lowest mean loss on a validation slice of held-out text, and every arm is scored on a separate "
-                "test slice.")
+        if series := cv.shared_vs_unshared(chosen, kind):
+            draw_zoo_grads(series, kind, chosen)
 
 
-def settings_from_widgets() -> LiveSettings:
-    """The settings the widgets describe (read from session state: callbacks run before the script)."""
-    if ss["convergence_experiment"] == "same_shape":
-        first = int(ss["convergence_seed"])
-        return replace(LiveSettings.default("same_shape"), modes=tuple(ss["convergence_live_modes"]),
-                       share_strategy=ss["convergence_strategy"], num_groups=int(ss["convergence_groups"]),
-                       steps=int(ss["convergence_steps"]), lr=float(ss["convergence_lr"]),
-                       warmup=int(ss["convergence_warmup"]),
-                       seeds=tuple(range(first, first + int(ss["convergence_seeds"]))))
-    first = int(ss["convergence_lin_seed"])
-    warmups = tuple(sorted(int(w) for w in ss["convergence_lin_sweep_warmups"]))
-    return replace(LiveSettings.default("equal_params"), layers=int(ss["convergence_lin_layers"]),
-                   share_strategy=ss["convergence_lin_strategy"], steps=int(ss["convergence_lin_steps"]),
-                   lr=float(ss["convergence_lin_lr"]), warmup=int(ss["convergence_lin_warmup"]),
-                   seeds=tuple(range(first, first + int(ss["convergence_lin_seeds"]))),
-                   lr_factors=tuple(sorted(float(f) for f in ss["convergence_lin_lr_factors"])),
-                   sweep_warmups=warmups, flops_reference=bool(ss["convergence_lin_deep"]))
+def draw_zoo_grads(series: dict, kind: str, chosen: dict[str, dict]) -> None:
+    shared = [n for n in series if "used" in n]
+    st.plotly_chart(figs.grad_norm_figure(series, f"Gradient norm of the {kind} weights over training",
+                                          highlight=shared), key=k("zoo_grads"))
+    unshared = [v for n, (_, v) in series.items() if "layer" in n and n.startswith(labels.SHARING["none"])]
+    notes = [f"**{n.split(':')[0]}**: {cv.median_ratio(series[n][1], unshared):.1f}× a "
+             f"{labels.SHARING_ADJECTIVE['none']} layer"
+             for n in shared] if unshared else []
+    uses = max(n for e in chosen.values() for n in cv.block_uses(ModelConfig.from_dict(e["config"])).values())
+    st.caption("Thick lines: a block reused by several layers; thin lines: blocks used by one layer each. "
+               "The shared block's gradient sums one term per use, so its norm lives on another scale. "
+               "That alone would not ask for another learning rate: AdamW divides each step by the "
+               "gradient's running root-mean-square, so rescaling a gradient changes the step only through "
+               f"ε. What differs is that one update of a shared block moves all {uses} of its uses at once, "
+               "so the same step size changes what the network computes more — which is why a shared "
+               "model may want another learning rate or warm-up."
+               + (" Median ratio over training: " + "; ".join(notes) + "." if notes else ""))
 
 
-def start() -> None:  # a callback runs before the script: read widget values from ss, not stale globals
-    ss["convergence_stop_flag"] = False
-    ss["convergence_pending"] = settings_from_widgets()  # asked for below (a shared run: see ui/live_runs.py)
+def draw_per_use(entries: dict[str, dict], version: float) -> None:
+    st.header("2 · One step, taken apart: the per-use terms of a shared gradient")
+    shared_cells = [n for n, e in entries.items() if e["sharing"] != "none"]
+    with friendly_errors("the per-use gradient contributions"):
+        c1, c2 = st.columns(2)
+        model_key = c1.selectbox("Model", shared_cells + [UNTRAINED], key=k("peruse_model"),
+                                 format_func=lambda m: f"untrained {labels.SHARING['all']} model (zoo shape)"
+                                 if m == UNTRAINED else label(m))
+        by_label = {x.label: x for x in per_use(model_key, version) if len(x.layers) > 1}
+        r = by_label[c2.selectbox("Shared block", list(by_label), key=k("peruse_block"))]
+        st.plotly_chart(figs.per_use_figure(r), key=k("peruse_chart"))
+        m1, m2, m3 = st.columns(3)
+        m1.metric("‖Σ per-use terms‖", f"{r.sum_norm:.4g}")
+        m2.metric("‖real gradient‖ (ordinary backward)", f"{r.true_norm:.4g}")
+        m3.metric("largest element difference", f"{r.max_abs_diff:.1e}")
+        share, layers = r.sum_norm / sum(r.use_norms), ", ".join(str(n + 1) for n in r.layers)
+        st.caption(f"One masked batch ({PER_USE_BATCH[0]} passages of {PER_USE_BATCH[1]} tokens). Each of layers "
+                   f"{layers} ran the {r.label} with its own copy of the weights, so autograd kept each use's "
+                   "gradient apart; their sum equals the gradient the shared weight really gets (largest difference "
+                   f"{r.max_abs_diff:.1e}). The sum's norm is {share:.0%} of the sum of the norms (dotted line): "
+                   + ("the per-layer terms point in partly different directions." if share < 0.95 else
+                      "the per-layer terms point almost the same way."))
 
 
-def stop() -> None:
-    ss["convergence_stop_flag"] = True
+def draw_live_intro(V: int) -> None:  # noqa: N803 - the vocabulary size
+    st.header("3 · Train it yourself")
+    shape = live_settings.live_config("none", V)
+    st.markdown(f"Tiny models (H{shape.hidden_size}, {shape.num_heads} heads, FFN {shape.intermediate_size}) learn "
+                f"to fill in masked **characters** of Shakespeare right now — {shape.max_position_embeddings - 2}-"
+                "character windows, all models of a seed from the same start and on the same batches, one step each "
+                f"in turn, MLM only (no teacher). Characters rather than the zoo's "
+                f"{zoo_config('none', 'full').vocab_size:,} word pieces, because a model this small needs many "
+                "minutes to get past \"predict the most frequent piece\", but under a minute with the text's "
+                f"{V - len(CHAR_SPECIALS)} characters.")
 
 
-with friendly_errors("the live settings"):
-    planned = settings_from_widgets()
-    arms = planned.arms(V)
-    sweep_n = sum(a.sweep for a in arms)
-    st.caption(f"▶ Train trains {len(arms)} model{'s' if len(arms) > 1 else ''} × {len(planned.seeds)} seed"
-               f"{'s' if len(planned.seeds) > 1 else ''} = {len(arms) * len(planned.seeds)} runs of "
-               f"{planned.steps} steps (batch {planned.batch_size})"
-               + (f"; the sweep is {sweep_n} of the models, so tuning alone costs {(sweep_n - 1) * len(planned.seeds)}"
-                  " of those runs." if planned.experiment == "equal_params" else "."))
-b1, b2, _ = st.columns([1, 1, 4])
-b1.button("▶ Train", key="convergence_train", on_click=start, type="primary",
-          disabled=experiment == "same_shape" and not ss.get("convergence_live_modes"))
-b2.button("⏹ Stop", key="convergence_stop", on_click=stop)
+def draw_step_times(shown: live.LiveRun | None) -> None:
+    st.header("4 · Parameters are not FLOPs")
+    ss = st.session_state
+    with friendly_errors("the step times"):
+        rows = shown.summary() if shown is not None and shown.rounds else []
+        if rows:
+            st.plotly_chart(figs.step_time_figure(rows, "Live run: parameters vs measured step time"),
+                            key=k("steptime_live"))
+            base = rows[0]
+            if notes := [f"{r['model']}: {r['params'] / base['params']:.2f}× the parameters, "
+                         f"{r['flops_per_token'] / base['flops_per_token']:.2f}× the FLOPs per token, "
+                         f"{r['step_ms'] / base['step_ms']:.2f}× the step time" for r in rows[1:]]:
+                st.caption(f"Against {base['model']}: " + "; ".join(notes) + ".")
+        if st.button("⏱ Time the zoo shape now (≈ 10 s)", key=k("time_zoo")):
+            with st.spinner("Timing training steps of the four sharing modes, in turn…"):
+                batch, seq_len = TIMING_BATCH
+                ss[k("zoo_times")] = step_time.step_time_rows(step_time.step_time_ratios(steps=8, warmup_steps=2,
+                                                                            batch_size=batch, seq_len=seq_len))
+        if zoo_rows := ss.get(k("zoo_times")):
+            z = zoo_config("none", "full")
+            st.plotly_chart(figs.step_time_figure(zoo_rows, f"Zoo shape (L{z.num_layers} H{z.hidden_size}, "
+                                                            f"{labels.EMBEDDING['full']}, batch "
+                                                            f"{TIMING_BATCH[0]}×{TIMING_BATCH[1]}): parameters vs "
+                                                            "step time"), key=k("steptime_zoo"))
+            t = {r["arm"]: r for r in zoo_rows}
+            if "none" in t and "all" in t:
+                st.caption(f"Zoo shape: {labels.SHARING['all']} has {t['all']['params'] / t['none']['params']:.2f}× "
+                           f"the parameters and {t['all']['flops_per_token'] / t['none']['flops_per_token']:.2f}× "
+                           f"the FLOPs per token of {labels.SHARING['none']}, and took "
+                           f"{t['all']['step_ms'] / t['none']['step_ms']:.2f}× its step time.")
+        if not rows and not zoo_rows:
+            st.info("Train the live models above, or time the zoo shape, to see measured step times.")
+        st.caption("Left: unique parameters (with the MLM head); right: median measured time of one training step. "
+                   "The models take their steps in turn, so a busy machine slows all of them alike. Sharing cuts "
+                   "parameters — memory, and what must be sent over a network — but every layer still runs, so the "
+                   "FLOPs per token follow the number of layers, not the number of unique blocks.")
 
 
-def live_chart(r: live.LiveRun):
-    return figs.loss_curves_figure(r.mean_curves(), "Live training: MLM loss"
-                                   + (f" (mean of {len(r.settings.seeds)} seeds)" if len(r.settings.seeds) > 1 else ""),
-                                   per_step=True, reference=plateau(), names=r.labels())
-
-
-def finished(exp: str) -> list[live.LiveRun]:
-    return [r for r in ss["convergence_results"].values() if r.experiment == exp]
-
-
-shown = None
-with friendly_errors("the live training"):
-    if (pending := ss.pop("convergence_pending", None)) is not None:
-        live_runs.request(pending)  # the one run with these settings, shared by every session that asks
-    if not ss.get("convergence_stop_flag") and live_runs.following():
-        live_runs.watch(live_chart, REDRAW_S, stop_key="convergence_stop_flag")
-    if ss.pop("convergence_stop_flag", False):
-        live_runs.stop()
-    if (shared := live_runs.handle()) is not None:
-        if (view := shared.view()) is not None:
-            ss["convergence_run"] = view  # a finished run is the same object in every session
-            if view.done:
-                ss["convergence_results"][view.settings] = view
-        else:
-            ss.pop("convergence_run", None)  # queued and given up: fall back to this session's last finished run
-        live_runs.notice(shared)
-    run = ss.get("convergence_run")
-    shown = run if run is not None and run.experiment == experiment else next(reversed(finished(experiment)), None)
-    if shown is not None:
-        s = shown.settings
-        if shown.stopped:
-            st.warning(f"Stopped after {shown.rounds} of {s.steps} steps; press ▶ Train to go on. The verdict "
-                       "waits for a finished run.", icon="⏹")
-        st.plotly_chart(live_chart(shown), key="convergence_live_final")
-        st.caption(f"{shown.rounds} steps per model in {shown.wall:.0f} s ({shown.runs_used()} models, batch "
-                   f"{s.batch_size}, lr {s.lr:g}, warm-up {s.warmup}, seeds {', '.join(map(str, s.seeds))}). Faint: "
-                   f"training loss of each batch; dotted: held-out loss on {s.train_config().eval_chunks} fixed "
-                   f"windows. A fresh model starts near ln {V} ≈ {math.log(V):.1f}. The dashed line "
-                   f"({plateau()[1]:.2f}) is the best a model can do by predicting characters from their frequency "
-                   "alone; dropping below it is the model starting to read its neighbours.")
-        st.dataframe(pd.DataFrame(shown.summary()).drop(columns="arm").rename(columns=SUMMARY_COLUMNS),
-                     key="convergence_live_table", hide_index=True,
-                     column_config={"ms / step": NUM(format="%.1f"), "lr": NUM(format="%g"),
-                                    "train loss (last 10 steps)": NUM(format="%.3f"),
-                                    "held-out loss": NUM(format="%.3f"), "± s.d. over seeds": NUM(format="%.3f"),
-                                    "held-out accuracy": NUM(format="percent")})
-        if shown.done:
-            if shown.experiment == "equal_params":
-                st.dataframe(pd.DataFrame(shown.sweep_rows()).rename(columns={
-                    "warmup": "warm-up", "validation_loss": "validation loss (picks)", "validation_sd": "± s.d.",
-                    "held_out_loss": "held-out loss (reports)", "chosen": "tuned arm"}),
-                    key="convergence_sweep_table", hide_index=True,
-                    column_config={"lr": NUM(format="%g"), "validation loss (picks)": NUM(format="%.3f"),
-                                   "± s.d.": NUM(format="%.3f"), "held-out loss (reports)": NUM(format="%.3f")})
-                n_sweep = len(shown.sweep_rows())
-                st.caption(f"The sweep: {n_sweep} settings × {len(s.seeds)} seeds = {n_sweep * len(s.seeds)} runs "
-                           f"of the unshared model, {(n_sweep - 1) * len(s.seeds)} of them only to tune it — the "
-                           "tuned arm had that much more compute behind its choice. Picked by mean loss on the last "
-                           "256 held-out windows, reported on the first 256.")
-                losses, names = shown.losses(), shown.short_labels()
-                lines = verdicts.lin_verdict(losses, names, shown.flops_ratio(), n_sweep,
-                                             shown.tuned_key() == "unshared", shown.rounds, plateau()[1])
-            else:
-                losses, names = live.pooled_losses(finished("same_shape"), s)
-                lines = verdicts.fixed_shape_verdict(losses, names)
-            st.plotly_chart(figs.final_loss_figure(losses, names | shown.labels(),
-                                                   "Final held-out loss: one dot per seed, bar = mean ± s.d.",
-                                                   reference=plateau()), key="convergence_live_seeds")
-            if lines:
-                st.markdown("**What this run shows:** " + " ".join(lines))
-            if shown.experiment == "same_shape" and len(runs := finished("same_shape")) > 1:
-                st.markdown("**Your finished same-shape runs** — the verdict above pools those that differ only "
-                            "in their seeds:")
-                st.dataframe(pd.DataFrame(live.runs_table(runs)), key="convergence_runs_table", hide_index=True)
-
-st.header("4 · Parameters are not FLOPs")
-with friendly_errors("the step times"):
-    rows = shown.summary() if shown is not None and shown.rounds else []
-    if rows:
-        st.plotly_chart(figs.step_time_figure(rows, "Live run: parameters vs measured step time"),
-                        key="convergence_steptime_live")
-        base = rows[0]
-        notes = [f"{r['model']}: {r['params'] / base['params']:.2f}× the parameters, "
-                 f"{r['flops_per_token'] / base['flops_per_token']:.2f}× the FLOPs per token, "
-                 f"{r['step_ms'] / base['step_ms']:.2f}× the step time" for r in rows[1:]]
-        if notes:
-            st.caption(f"Against {base['model']}: " + "; ".join(notes) + ".")
-    if st.button("⏱ Time the zoo shape now (≈ 10 s)", key="convergence_time_zoo"):
-        with st.spinner("Timing training steps of the four sharing modes, in turn…"):
-            ss["convergence_zoo_times"] = step_time_rows(step_time_ratios(steps=8, warmup_steps=2))
-    if zoo_rows := ss.get("convergence_zoo_times"):
-        st.plotly_chart(figs.step_time_figure(zoo_rows, "Zoo shape (L6 H128, full table, batch 32×64): "
-                                                        "parameters vs step time"), key="convergence_steptime_zoo")
-        t = {r["arm"]: r for r in zoo_rows}
-        if "none" in t and "all" in t:
-            st.caption(f"Zoo shape: all-shared has {t['all']['params'] / t['none']['params']:.2f}× the parameters "
-                       f"and {t['all']['flops_per_token'] / t['none']['flops_per_token']:.2f}× the FLOPs per token "
-                       f"of not-shared, and took {t['all']['step_ms'] / t['none']['step_ms']:.2f}× its step time.")
-    if not rows and not zoo_rows:
-        st.info("Train the live models above, or time the zoo shape, to see measured step times.")
-    st.caption("Left: unique parameters (with the MLM head); right: median measured time of one training step. "
-               "The models take their steps in turn, so a busy machine slows all of them alike. Sharing cuts "
-               "parameters — memory, and what must be sent over a network — but every layer still runs, so the "
-               "FLOPs per token follow the number of layers, not the number of unique blocks.")
-
-with headline, friendly_errors("the verdicts"):
+def draw_headline(entries: dict[str, dict], manifest: dict) -> None:
+    """What these runs show, in one list: the zoo at a fixed shape, then this session's live runs."""
     st.markdown("**What these runs show:**")
     items = []
     if entries:
         full = cv.zoo_seed_losses(manifest, "full")
-        if lines := verdicts.fixed_shape_verdict(full, SHARING_LABELS):
+        if lines := verdicts.fixed_shape_verdict(full, labels.SHARING):
             items.append(f"*The zoo, fixed shape (ALBERT's comparison, not Lin et al.'s), {seeds_note(full)}:* "
                          + " ".join(lines))
     if lin_runs := finished("equal_params"):
@@ -398,3 +233,28 @@ with headline, friendly_errors("the verdicts"):
         if lines := verdicts.fixed_shape_verdict(losses, names):
             items.append("*Live, same shape:* " + " ".join(lines))
     st.markdown("\n".join(f"- {i}" for i in items))
+
+
+def main() -> None:
+    start(live_controller.SLUG)  # no view parameters in the URL: a live run is not a link
+    intro()
+    headline = st.container()  # "what these runs show": filled at the end, once this rerun's runs are done
+    version = zoo.manifest_version()
+    entries, manifest = zoo_logs(version), zoo_manifest(version)
+    draw_zoo_logs(entries, manifest)
+    draw_per_use(entries, version)
+    V = len(live_data().special)  # noqa: N806 - the character vocabulary
+    draw_live_intro(V)
+    experiment = live_form.controls(V)
+    live_controller.buttons(can_train=experiment != "same_shape" or bool(st.session_state.get(k("live_modes"))))
+    shown = None
+    with friendly_errors("the live training"):
+        live_controller.poll(lambda r: live_results.live_chart(r, plateau()), REDRAW_S)
+        if (shown := live_controller.shown(experiment)) is not None:
+            live_results.draw(shown, V, plateau())
+    draw_step_times(shown)
+    with headline, friendly_errors("the verdicts"):
+        draw_headline(entries, manifest)
+
+
+main()

@@ -1,5 +1,7 @@
 """Hidden states: ALBERT Fig. 1, layer-similarity maps, a token's path, and live surgery on MiniLM."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 import torch
@@ -9,21 +11,26 @@ from albertviz.analysis import surgery
 from albertviz.analysis.measures import input_output_distance, layer_cka_matrix, layer_cosine_matrix
 from albertviz.figures import hidden as figs
 from albertviz.lessons import fig1
-from albertviz.zoo.cells import zoo_config
-from albertviz.zoo.fig1 import held_out_fig1, held_out_fig1_seeds
+from albertviz.zoo.cells import Cell, zoo_config
+from albertviz.zoo.fig1 import N_CHUNKS, held_out_fig1, held_out_fig1_seeds
 from albertviz_app.ui.feedback import friendly_errors, sentence_input, truncation_notice
 from albertviz_app.ui.models import MINILM, available_models, label, load_model, model_picker, unavailable_models
-from albertviz_app.ui.page import start
+from albertviz_app.ui.page import Page, key, start
 from albertviz_app.ui.viewstate import Param
 
-P = "hidden_states"
+SLUG = "hidden_states"
 DEFAULT_TEXT = "The ghost of the king walks the castle walls at midnight."
+UNSHARED, SHARED = Cell("none", "full").name, Cell("all", "full").name  # Fig. 1's pair: BERT-like vs ALBERT-like
+
+
+def k(name: str) -> str:
+    return key(SLUG, name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def hidden_views(key: str, text: str) -> dict:
+def hidden_views(model_key: str, text: str) -> dict:
     """Everything the charts need from one model on one sentence, as arrays (cached per model × text)."""
-    model = load_model(key)
+    model = load_model(model_key)
     enc, out = model.run(text)
     hs = tuple(h[0] for h in out.hidden_states)  # L+1 × (T, H)
     return {"encoded": enc, "max_len": model.config.max_position_embeddings, "config": model.config,
@@ -37,9 +44,9 @@ def minilm_basis() -> surgery.EmbeddingBasis:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def operated(op: str, k: int, E: int) -> surgery.SurgeryResult:
+def operated(op: str, layer: int, E: int) -> surgery.SurgeryResult:  # noqa: N803 - the paper's E
     basis = minilm_basis() if op == "factorize" else None
-    return surgery.apply(load_model(MINILM).encoder, op, k=k, E=E, basis=basis)
+    return surgery.apply(load_model(MINILM).encoder, op, k=layer, E=E, basis=basis)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -48,9 +55,9 @@ def original_run(text: str):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def surgery_view(op: str, k: int, E: int, text: str) -> dict:
+def surgery_view(op: str, layer: int, E: int, text: str) -> dict:  # noqa: N803
     enc, base = original_run(text)
-    result = operated(op, k, E)
+    result = operated(op, layer, E)
     new = result.encoder(torch.tensor([enc.ids]), token_type_ids=torch.tensor([enc.type_ids]))
     d = surgery.drift(base, new)
     return {"tokens": enc.tokens, "cosine": d.token_cosine, "tv": d.attention_tv, "total": result.report.total,
@@ -60,136 +67,177 @@ def surgery_view(op: str, k: int, E: int, text: str) -> dict:
 @st.cache_data(show_spinner=False)
 def fig1_verdict() -> str:
     """The zoo's answer to Fig. 1 over every trained seed of all-shared vs not-shared (held-out averages)."""
-    curves = {k: [e["degrees"] for e in held_out_fig1_seeds(k).values()] for k in ("all-full", "none-full")}
-    if not curves["all-full"] or not curves["none-full"]:
+    curves = {c: [e["degrees"] for e in held_out_fig1_seeds(c).values()] for c in (SHARED, UNSHARED)}
+    if not curves[SHARED] or not curves[UNSHARED]:
         return "No held-out Fig. 1 averages for the zoo yet (`python -m albertviz.zoo.fig1` writes them)."
-    entry = load_model("none-full").entry
-    return fig1.verdict(curves["all-full"], curves["none-full"], entry["config"]["num_layers"],
-                        entry.get("tokens_seen"))
+    entry = load_model(UNSHARED).entry
+    return fig1.verdict(curves[SHARED], curves[UNSHARED], entry["config"]["num_layers"], entry.get("tokens_seen"))
 
 
-pickable = available_models() + unavailable_models()
+def pickable() -> list[str]:
+    return available_models() + unavailable_models()
 
 
-def first_of(key: str):
-    return lambda: key if key in pickable else pickable[0]
+def first_of(model_key: str):
+    return lambda: model_key if model_key in pickable() else pickable()[0]
 
 
-page = start(P, [
-    Param("text", f"{P}_sentence", DEFAULT_TEXT),
-    Param("modelA", f"{P}_model_a", first_of("none-full"), options=pickable),
-    Param("modelB", f"{P}_model_b", first_of("all-full"), options=pickable),
-    Param("similarity", f"{P}_similarity", "cosine", options=["cosine", "linear CKA"]),
-    Param("token", f"{P}_token", ""),  # "1: ghost"; its real default and choices: settle() below
-    Param("surgery", f"{P}_surgery_op", next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
-    Param("tie", f"{P}_tie_k", 1, kind=int, low=1, high=6),
-    Param("E", f"{P}_rank", 128, kind=int, low=2, high=384),
-])
+PARAMS = [
+    Param("text", k("sentence"), DEFAULT_TEXT),
+    Param("modelA", k("model_a"), first_of(UNSHARED), options=pickable),
+    Param("modelB", k("model_b"), first_of(SHARED), options=pickable),
+    Param("similarity", k("similarity"), "cosine", options=["cosine", "linear CKA"]),
+    Param("token", k("token"), ""),  # "1: ghost"; its real default and choices: settle() in draw_path
+    Param("surgery", k("surgery_op"), next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
+    Param("tie", k("tie_k"), 1, kind=int, low=1, high=6),
+    Param("E", k("rank"), 128, kind=int, low=2, high=384),
+]
 
-st.title("Hidden states: what reused layers do to a token")
-page.intro("Run one sentence through two models and watch the hidden state change layer by layer. "
-           "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
-           "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
-with page.controls():
-    text = sentence_input("Sentence", key=f"{P}_sentence", default=DEFAULT_TEXT)
-    col_a, col_b = (st.container(), st.container()) if page.lecture else st.columns(2)
-    with col_a:
-        key_a = model_picker(f"{P}_model_a", default="none-full", label_text="Model A")
-    with col_b:
-        key_b = model_picker(f"{P}_model_b", default="all-full", label_text="Model B")
-page.publish()
-if text is None:
-    st.stop()
 
-views = {}
-with friendly_errors("the hidden states"), st.spinner("Running both models…"):
-    for key in dict.fromkeys([key_a, key_b]):
-        views[key] = hidden_views(key, text)
-        truncation_notice(views[key]["encoded"], views[key]["max_len"])
+@dataclass(frozen=True)
+class Settings:
+    text: str | None
+    models: tuple[str, ...]  # one or two keys
 
-if views:
+
+def controls(page: Page) -> Settings:
+    with page.controls():
+        text = sentence_input("Sentence", key=k("sentence"), default=DEFAULT_TEXT)
+        col_a, col_b = page.side_by_side(2)
+        with col_a:
+            key_a = model_picker(k("model_a"), default=UNSHARED, label_text="Model A")
+        with col_b:
+            key_b = model_picker(k("model_b"), default=SHARED, label_text="Model B")
+    page.publish()
+    return Settings(text, tuple(dict.fromkeys([key_a, key_b])))
+
+
+def run_models(s: Settings) -> dict[str, dict]:
+    views = {}
+    with friendly_errors("the hidden states"), st.spinner("Running both models…"):
+        for model_key in s.models:
+            views[model_key] = hidden_views(model_key, s.text)
+            truncation_notice(views[model_key]["encoded"], views[model_key]["max_len"])
+    return views
+
+
+def draw_fig1(page: Page, views: dict[str, dict]) -> None:
     st.subheader("ALBERT Fig. 1: how much each layer changes its input")
-    held = {label(k): held_out_fig1(k, v["sha256"]) for k, v in views.items()}
-    page.chart(figs.fig1_figure({label(k): v["fig1"] for k, v in views.items()}, held), key=f"{P}_fig1")
-    missing = [n for n, h in held.items() if h is None]
+    held = {label(m): held_out_fig1(m, v["sha256"]) for m, v in views.items()}
+    page.chart(figs.fig1_figure({label(m): v["fig1"] for m, v in views.items()}, held), key=k("fig1"))
+    sizes = ", ".join(f"{label(m)} H={v['config'].hidden_size}" for m, v in views.items())
     page.why("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
-               "this sentence's tokens (solid) and over 64 held-out chunks of the zoo's text (dashed, ±1 s.d.). "
-               "ALBERT's Fig. 1 (BERT-large vs ALBERT-large) found the shared model's curves smoother, "
-               "oscillating rather than converging to 0. L2 grows with the hidden size (MiniLM H=384, zoo "
-               f"H={zoo_config('none', 'full').hidden_size}): compare angles across sizes, not distances.")
+             f"this sentence's tokens (solid) and over {N_CHUNKS} held-out chunks of the zoo's text (dashed, "
+             "±1 s.d.). ALBERT's Fig. 1 (BERT-large vs ALBERT-large) found the shared model's curves smoother, "
+             f"oscillating rather than converging to 0. L2 grows with the hidden size (here {sizes}; the zoo's "
+             f"H={zoo_config('none', 'full').hidden_size}): compare angles across sizes, not distances.")
     st.markdown(fig1_verdict())
-    if missing:
+    if missing := [n for n, h in held.items() if h is None]:
         st.info(f"No precomputed held-out average for {', '.join(missing)} yet (it appears after "
                 "`python -m albertviz.zoo.fig1`); showing this sentence only.", icon="ℹ️")
 
-    st.subheader("Layer × layer similarity of hidden states")
-    metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=f"{P}_similarity")
-    page.publish()
-    cols = st.columns(len(views))
-    for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
-        m = v["cosine"] if metric == "cosine" else v["cka"]
-        page.chart(figs.similarity_heatmap(m, label(k), metric), key=f"{P}_sim_{slot}", where=col)
-    page.why("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
-               "cosine, or linear CKA (Kornblith et al.), which compares whole token geometries and ignores "
-               "rotation and scale. **What to notice:** how fast similarity fades away from the diagonal. A "
-               "shared block is the same function at every depth, yet its input keeps changing, so its layers "
-               "need not stay alike: compare how far the last layer is from the embedding in each model.")
 
+def draw_similarity(page: Page, views: dict[str, dict]) -> None:
+    st.subheader("Layer × layer similarity of hidden states")
+    metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=k("similarity"))
+    page.publish()
+    for col, slot, (m, v) in zip(st.columns(len(views)), "ab", views.items(), strict=False):
+        matrix = v["cosine"] if metric == "cosine" else v["cka"]
+        page.chart(figs.similarity_heatmap(matrix, label(m), metric), key=k(f"sim_{slot}"), where=col)
+    page.why("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
+             "cosine, or linear CKA (Kornblith et al.), which compares whole token geometries and ignores "
+             "rotation and scale. **What to notice:** how fast similarity fades away from the diagonal. A "
+             "shared block is the same function at every depth, yet its input keeps changing, so its layers "
+             "need not stay alike: compare how far the last layer is from the embedding in each model.")
+
+
+def draw_path(page: Page, views: dict[str, dict]) -> None:
     st.subheader("One token's path through the layers")
     tokens = next(iter(views.values()))["encoded"].tokens
     # The labels themselves are the options: a new sentence then gives new options, and the box cannot keep
     # showing the previous sentence's token (with integer options the browser kept the old label).
     choices = [f"{i}: {t}" for i, t in enumerate(tokens)]
     page.view.settle("token", choices, choices[min(1, len(choices) - 1)])
-    picked = st.selectbox("Token", choices, key=f"{P}_token")
+    picked = st.selectbox("Token", choices, key=k("token"))
     page.publish()
     index = choices.index(picked) if picked in choices else min(1, len(choices) - 1)
-    cols = st.columns(len(views))
-    for col, slot, (k, v) in zip(cols, "ab", views.items(), strict=False):
-        page.chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1),
-                                          label(k)), key=f"{P}_traj_{slot}", where=col)
+    for col, slot, (m, v) in zip(st.columns(len(views)), "ab", views.items(), strict=False):
+        page.chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1), label(m)),
+                   key=k(f"traj_{slot}"), where=col)
     page.why("The chosen token's hidden state after each layer, projected onto the two main directions of "
-               "all tokens at all layers (grey). **What to notice:** does the path take long steps and settle, "
-               "or keep circling? Repeatedly applying one shared layer often gives a looping, oscillating path.")
+             "all tokens at all layers (grey). **What to notice:** does the path take long steps and settle, "
+             "or keep circling? Repeatedly applying one shared layer often gives a looping, oscillating path.")
 
-st.divider()
-st.subheader("Live surgery on the real MiniLM")
-st.markdown("Change the pretrained all-MiniLM-L6-v2 (6 layers, H=384) into an ALBERT-shaped model *without "
-            "retraining*, and measure how far its outputs move on the sentence above.")
-op = st.radio("Operation", list(surgery.OPERATIONS), format_func=surgery.OPERATIONS.get, horizontal=True,
-              key=f"{P}_surgery_op")
-k, E = 0, 128
-if op == "tie":
-    k = st.slider("Layer k whose weights every layer reuses", 1, 6, key=f"{P}_tie_k") - 1
-elif op == "factorize":
-    E = st.slider("Embedding rank E", 2, 384, key=f"{P}_rank")
-page.publish()
-with friendly_errors("the surgery"), st.spinner("Operating…"):
-    s = surgery_view(op, k, E, text)
-    before = count_parameters(load_model(MINILM).config).total
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Parameters after surgery", f"{s['total']:,}", delta=f"{s['total'] - before:+,}",
-              delta_color="inverse")
-    c2.metric("Saving vs. MiniLM", f"{1 - s['total'] / before:.1%}", help=f"MiniLM has {before:,} parameters.")
-    c3.metric("Mean cosine to original", f"{s['cosine'].mean():.3f}", help="Last hidden state, mean over tokens.")
-    c4.metric("Mean attention change (TV)", f"{s['tv'].mean():.3f}")
-    st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
-    d1, d2 = st.columns(2)
-    page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=f"{P}_drift_tokens", where=d1)
-    page.chart(figs.attention_drift_figure(s["tv"]), key=f"{P}_drift_attention", where=d2)
-    page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
-               "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
-               f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
-               f"parameters and leaves the final hidden states at mean cosine {s['cosine'].mean():.2f} to the "
-               "original's — ALBERT's shared layers work because they are *trained* shared, not cut from an "
-               "unshared model.")
-    if op == "factorize":
-        energy = minilm_basis().energy.numpy()
-        page.chart(figs.spectrum_figure(energy, E - 1), key=f"{P}_spectrum")
-        H = load_model(MINILM).config.hidden_size
-        kept = float(energy[:E - 1].sum() / energy.sum())
-        page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
-                   f"because the E-dim LayerNorm removes one direction. **Here:** MiniLM's word table keeps "
-                   f"{kept:.0%} at E−1 = {E - 1}. Two reference points: a random matrix of this shape has an "
-                   f"almost flat spectrum and would keep ≈{(E - 1) / H:.0%} ((E−1)/H), while a matrix of rank "
-                   f"≤ {E - 1} would keep 100%. The closer to the random case, the more a small E costs.")
+
+def surgery_controls(page: Page, layers: int, hidden: int) -> tuple[str, int, int]:
+    op = st.radio("Operation", list(surgery.OPERATIONS), format_func=surgery.OPERATIONS.get, horizontal=True,
+                  key=k("surgery_op"))
+    layer, E = 0, 128  # noqa: N806 - the paper's E
+    if op == "tie":
+        layer = st.slider("Layer k whose weights every layer reuses", 1, layers, key=k("tie_k")) - 1
+    elif op == "factorize":
+        E = st.slider("Embedding rank E", 2, hidden, key=k("rank"))  # noqa: N806
+    page.publish()
+    return op, layer, E
+
+
+def draw_surgery(page: Page, text: str) -> None:
+    st.divider()
+    st.subheader("Live surgery on the real MiniLM")
+    with friendly_errors("the surgery"):
+        cfg = load_model(MINILM).config
+        st.markdown(f"Change the pretrained all-MiniLM-L6-v2 ({cfg.num_layers} layers, H={cfg.hidden_size}) into an "
+                    "ALBERT-shaped model *without retraining*, and measure how far its outputs move on the "
+                    "sentence above.")
+        op, layer, E = surgery_controls(page, cfg.num_layers, cfg.hidden_size)  # noqa: N806
+        with st.spinner("Operating…"):
+            s = surgery_view(op, layer, E, text)
+        before = count_parameters(cfg).total
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Parameters after surgery", f"{s['total']:,}", delta=f"{s['total'] - before:+,}",
+                  delta_color="inverse")
+        c2.metric("Saving vs. MiniLM", f"{1 - s['total'] / before:.1%}", help=f"MiniLM has {before:,} parameters.")
+        c3.metric("Mean cosine to original", f"{s['cosine'].mean():.3f}", help="Last hidden state, mean over tokens.")
+        c4.metric("Mean attention change (TV)", f"{s['tv'].mean():.3f}")
+        st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
+        d1, d2 = st.columns(2)
+        page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=k("drift_tokens"), where=d1)
+        page.chart(figs.attention_drift_figure(s["tv"]), key=k("drift_attention"), where=d2)
+        page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
+                 "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
+                 f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
+                 f"parameters and leaves the final hidden states at mean cosine {s['cosine'].mean():.2f} to the "
+                 "original's — ALBERT's shared layers work because they are *trained* shared, not cut from an "
+                 "unshared model.")
+        if op == "factorize":
+            draw_spectrum(page, E, cfg.hidden_size)
+
+
+def draw_spectrum(page: Page, E: int, H: int) -> None:  # noqa: N803
+    energy = minilm_basis().energy.numpy()
+    page.chart(figs.spectrum_figure(energy, E - 1), key=k("spectrum"))
+    kept = float(energy[:E - 1].sum() / energy.sum())
+    page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
+             f"because the E-dim LayerNorm removes one direction. **Here:** MiniLM's word table keeps "
+             f"{kept:.0%} at E−1 = {E - 1}. Two reference points: a random matrix of this shape has an "
+             f"almost flat spectrum and would keep ≈{(E - 1) / H:.0%} ((E−1)/H), while a matrix of rank "
+             f"≤ {E - 1} would keep 100%. The closer to the random case, the more a small E costs.")
+
+
+def main() -> None:
+    page = start(SLUG, PARAMS)
+    st.title("Hidden states: what reused layers do to a token")
+    page.intro("Run one sentence through two models and watch the hidden state change layer by layer. "
+               "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
+               "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
+    settings = controls(page)
+    if settings.text is None:
+        st.stop()
+    if views := run_models(settings):
+        draw_fig1(page, views)
+        draw_similarity(page, views)
+        draw_path(page, views)
+    draw_surgery(page, settings.text)
+
+
+main()

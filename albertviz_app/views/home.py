@@ -1,5 +1,7 @@
 """Home: the whole idea in one computed picture, the three ideas in a few sentences, and a link to every page."""
 
+from dataclasses import dataclass
+
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -7,18 +9,20 @@ from albertviz import PRESETS, count_parameters, lessons, paper
 from albertviz.figures.params import albert_waterfall, layer_stack
 from albertviz.zoo import ZooError, list_models
 from albertviz_app.ui.nav import PAGES
-from albertviz_app.ui.page import start
+from albertviz_app.ui.page import Page, start
 from albertviz_app.ui.viewstate import Param
 
-page = start("home", [Param("pooler", "home_pooler", True, kind=bool)])
+SLUG = "home"
 
-st.title("albertviz — see what parameter sharing does to a transformer")
 
-IDEAS = """
+def ideas() -> str:
+    """The three ideas; the layer count is BERT-base's, the model the waterfall starts from."""
+    n = PRESETS["bert-base"].num_layers
+    return f"""
 **Three ideas, all computed live from real models:**
 
-1. **Cross-layer parameter sharing (ALBERT).** Instead of 12 layers with 12 sets of weights, reuse one set
-   12 times — or share only the attention, or only the feed-forward network. Takase & Kiyono generalise
+1. **Cross-layer parameter sharing (ALBERT).** Instead of {n} layers with {n} sets of weights, reuse one set
+   {n} times — or share only the attention, or only the feed-forward network. Takase & Kiyono generalise
    this to *M* parameter groups placed as `AABBCC`, `ABCABC` or `ABCCBA`.
 2. **Cheaper embeddings.** BERT stores a V×H table. ALBERT *factorizes* it into V×E + E×H (E ≪ H).
    EELBERT-style *hashed* embeddings store no table at all: a token's vector is computed from its
@@ -32,6 +36,11 @@ Sharing shrinks **parameters and memory — not the arithmetic**: every layer st
 """
 
 
+@dataclass(frozen=True)
+class Settings:
+    pooler: bool
+
+
 @st.cache_data(show_spinner=False)
 def steps() -> list[paper.Reproduction]:
     return lessons.albert_steps()
@@ -39,52 +48,71 @@ def steps() -> list[paper.Reproduction]:
 
 @st.cache_data(show_spinner=False)
 def stack_reports():
-    """BERT-base and ALBERT-base as the waterfall counts them (ALBERT's Table 4 shape, V=30,000)."""
+    """BERT-base and ALBERT-base as the waterfall counts them (ALBERT's Table 4 shape and vocabulary)."""
     (e0, s0), (e1, s1) = lessons.ALBERT_STEPS[0], lessons.ALBERT_STEPS[-1]
     return count_parameters(paper.table_4_config(e0, s0)), count_parameters(paper.table_4_config(e1, s1))
 
 
-st.subheader("The whole idea in one picture")
-with page.controls():
-    pooler = st.toggle("Count the pooler", key="home_pooler",
-                       help="An H×H layer and bias on [CLS]. ALBERT does not say whether its counts include it.")
-page.publish()
-reps = steps()
-left, right = st.columns([1, 1], gap="medium")
-page.chart(albert_waterfall(lessons.STEP_NAMES, [r.count(pooler) for r in reps], [r.paper_m for r in reps], pooler),
-           key="home_waterfall", where=left)
-unshared, shared = stack_reports()
-page.chart(layer_stack(unshared, shared, paper.table_4_config(*lessons.ALBERT_STEPS[-1]).num_layers),
-           key="home_stack", where=right)
-st.markdown(lessons.albert_steps_sentence(reps, pooler))
+def controls(page: Page) -> Settings:
+    with page.controls():
+        pooler = st.toggle("Count the pooler", key=page.key("pooler"),
+                           help="An H×H layer and bias on [CLS]. ALBERT does not say whether its counts include it.")
+    page.publish()
+    return Settings(pooler)
 
-if page.lecture:
-    st.expander("Why? — the three ideas").markdown(IDEAS)
-else:
-    st.markdown(IDEAS)
-st.markdown(lessons.sharing_setting_sentence())
-page.why(lessons.albert_choices_sentence())
-base, albert = count_parameters(PRESETS["bert-base"]), count_parameters(PRESETS["albert-base"])
-c1, c2, c3 = st.columns(3)
-c1.metric("BERT-base parameters", f"{base.total / 1e6:.0f}M")
-c2.metric("ALBERT-base parameters", f"{albert.total / 1e6:.0f}M",
-          delta=f"{albert.total / base.total - 1:.0%}", delta_color="inverse")
-c3.metric("FLOPs per token, ALBERT-base vs BERT-base",
-          f"{albert.flops_per_token / base.flops_per_token:.2f}×",
-          help=lessons.flops_help())
-st.caption(f"These three use the presets as Hugging Face builds them (BERT-base with its "
-           f"{PRESETS['bert-base'].vocab_size:,}-piece vocabulary, the pooler counted); the picture above uses "
-           f"ALBERT's {paper.ALBERT_VOCAB:,} for both, as the paper does.")
 
-st.subheader("Pages")
-for info in PAGES[1:]:
+def draw_picture(page: Page, s: Settings) -> None:
+    reps = steps()
+    left, right = st.columns([1, 1], gap="medium")
+    page.chart(albert_waterfall(lessons.STEP_NAMES, [r.count(s.pooler) for r in reps], [r.paper_m for r in reps],
+                                s.pooler), key=page.key("waterfall"), where=left)
+    unshared, shared = stack_reports()
+    page.chart(layer_stack(unshared, shared, paper.table_4_config(*lessons.ALBERT_STEPS[-1]).num_layers),
+               key=page.key("stack"), where=right)
+    st.markdown(lessons.albert_steps_sentence(reps, s.pooler))
+
+
+def draw_ideas(page: Page) -> None:
+    if page.lecture:
+        st.expander("Why? — the three ideas").markdown(ideas())
+    else:
+        st.markdown(ideas())
+    st.markdown(lessons.sharing_setting_sentence())
+    page.why(lessons.albert_choices_sentence())
+    base, albert = count_parameters(PRESETS["bert-base"]), count_parameters(PRESETS["albert-base"])
+    c1, c2, c3 = st.columns(3)
+    c1.metric("BERT-base parameters", f"{base.total / 1e6:.0f}M")
+    c2.metric("ALBERT-base parameters", f"{albert.total / 1e6:.0f}M",
+              delta=f"{albert.total / base.total - 1:.0%}", delta_color="inverse")
+    c3.metric("FLOPs per token, ALBERT-base vs BERT-base",
+              f"{albert.flops_per_token / base.flops_per_token:.2f}×",
+              help=lessons.flops_help())
+    st.caption(f"These three use the presets as Hugging Face builds them (BERT-base with its "
+               f"{PRESETS['bert-base'].vocab_size:,}-piece vocabulary, the pooler counted); the picture above uses "
+               f"ALBERT's {paper.ALBERT_VOCAB:,} for both, as the paper does.")
+
+
+def draw_pages() -> None:
+    st.subheader("Pages")
+    for info in PAGES[1:]:
+        try:
+            st.page_link(info.path, label=f"**{info.title}** — {info.blurb}", icon=info.icon)
+        except StreamlitAPIException:  # the page run on its own, outside app.py's navigation (tests)
+            st.markdown(f"{info.icon} **{info.title}** — {info.blurb}")
     try:
-        st.page_link(info.path, label=f"**{info.title}** — {info.blurb}", icon=info.icon)
-    except StreamlitAPIException:  # the page run on its own, outside app.py's navigation (tests)
-        st.markdown(f"{info.icon} **{info.title}** — {info.blurb}")
+        zoo_entries = list_models()
+    except ZooError:
+        zoo_entries = []
+    st.caption(f"{lessons.zoo_training_sentence(zoo_entries)} Everything runs offline.")
 
-try:
-    zoo_entries = list_models()
-except ZooError:
-    zoo_entries = []
-st.caption(f"{lessons.zoo_training_sentence(zoo_entries)} Everything runs offline.")
+
+def main() -> None:
+    page = start(SLUG, [Param("pooler", f"{SLUG}.pooler", True, kind=bool)])
+    st.title("albertviz — see what parameter sharing does to a transformer")
+    st.subheader("The whole idea in one picture")
+    draw_picture(page, controls(page))
+    draw_ideas(page)
+    draw_pages()
+
+
+main()

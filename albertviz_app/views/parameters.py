@@ -1,44 +1,55 @@
 """Parameter explorer: any shape, any sharing mode and embedding type, counted from the real module."""
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
-from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters, labels, lessons, paper
+from albertviz import PRESETS, ModelConfig, count_parameters, labels, lessons, paper
 from albertviz.core.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
-from albertviz.core.params import sharing_embedding_grid
+from albertviz.core.params import ADAM_BYTES_PER_PARAM, ParamReport, sharing_embedding_grid
 from albertviz.core.sharing import plan_letters
 from albertviz.figures.params import component_bars, grid_bars
-from albertviz_app.ui.page import start
+from albertviz_app.ui.feedback import friendly_errors
+from albertviz_app.ui.page import Page, key, start
 from albertviz_app.ui.viewstate import Param
 
+SLUG = "parameters"
 SHAPE_KEYS = {"vocab_size": "V (vocabulary)", "embedding_size": "E (embedding size)", "hidden_size": "H (hidden)",
               "num_layers": "L (layers)", "num_heads": "A (heads)", "intermediate_size": "F (FFN size)"}
 URL_NAMES = {"vocab_size": "V", "embedding_size": "E", "hidden_size": "H", "num_layers": "L", "num_heads": "A",
              "intermediate_size": "F"}  # the paper's letters: ?preset=albert-base&M=3&strategy=cycle
+STRATEGY_LABELS = {"sequence": "sequence (AABBCC)", "cycle": "cycle (ABCABC)", "cycle_rev": "cycle, reversed (ABCCBA)"}
 SEQ_LENGTHS = list(range(16, 513, 16))
+PAPER_TABLES = (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
+                ("Table 3", "table3", "ALBERT-base, embedding size E"))
+
+
+def k(name: str) -> str:
+    return key(SLUG, name)
 
 
 def load_preset() -> None:
     """Copy the chosen preset into the widgets (a callback, so the widgets can still be edited)."""
-    cfg = PRESETS[st.session_state["params_preset"]]
+    ss = st.session_state
+    cfg = PRESETS[ss[k("preset")]]
     for field in SHAPE_KEYS:
-        st.session_state[f"params_{field}"] = getattr(cfg, field)
-    st.session_state["params_embedding"] = cfg.embedding
-    st.session_state["params_sharing"] = cfg.sharing
-    st.session_state["params_groups"] = cfg.num_groups
+        ss[k(field)] = getattr(cfg, field)
+    ss[k("embedding")], ss[k("sharing")], ss[k("groups")] = cfg.embedding, cfg.sharing, cfg.num_groups
 
 
 def keep_e() -> None:
     """With a full table, E follows H (greyed out); the factorized E comes back when the table does."""
-    full_table = st.session_state.get("params_embedding") == "full"
-    was_full = st.session_state.get("params_was_full", False)
+    ss = st.session_state
+    full_table = ss.get(k("embedding")) == "full"
+    was_full = ss.get(k("was_full"), False)
     if full_table and not was_full:
-        st.session_state["params_factorized_e"] = st.session_state["params_embedding_size"]
+        ss[k("factorized_e")] = ss[k("embedding_size")]
     if full_table:
-        st.session_state["params_embedding_size"] = st.session_state["params_hidden_size"]
-    elif was_full and "params_factorized_e" in st.session_state:
-        st.session_state["params_embedding_size"] = st.session_state.pop("params_factorized_e")
-    st.session_state["params_was_full"] = full_table
+        ss[k("embedding_size")] = ss[k("hidden_size")]
+    elif was_full and k("factorized_e") in ss:
+        ss[k("embedding_size")] = ss.pop(k("factorized_e"))
+    ss[k("was_full")] = full_table
 
 
 @st.cache_data(show_spinner=False)
@@ -57,65 +68,82 @@ def paper_sentences() -> dict[str, list[str]]:
 
 def preset(field: str):
     """A default that follows the chosen preset: only what differs from the preset goes into the URL."""
-    return lambda: getattr(PRESETS[st.session_state["params_preset"]], field)
+    return lambda: getattr(PRESETS[st.session_state[k("preset")]], field)
 
 
-page = start("parameters", [
-    Param("preset", "params_preset", "albert-base", options=list(PRESETS)),
-    *[Param(URL_NAMES[f], f"params_{f}", preset(f), kind=int, low=1, high=10_000_000,
-            active=(lambda: st.session_state.get("params_embedding") != "full") if f == "embedding_size" else None)
+def shared() -> bool:
+    return st.session_state.get(k("sharing")) != "none"
+
+
+PARAMS = [
+    Param("preset", k("preset"), "albert-base", options=list(PRESETS)),
+    *[Param(URL_NAMES[f], k(f), preset(f), kind=int, low=1, high=10_000_000,
+            active=(lambda: st.session_state.get(k("embedding")) != "full") if f == "embedding_size" else None)
       for f in SHAPE_KEYS],
-    Param("embedding", "params_embedding", preset("embedding"), options=EMBEDDING_TYPES),
-    Param("sharing", "params_sharing", preset("sharing"), options=SHARING_MODES),
-    Param("strategy", "params_strategy", "sequence", options=SHARE_STRATEGIES,
-          active=lambda: st.session_state.get("params_sharing") != "none"),
-    Param("M", "params_groups", preset("num_groups"), kind=int, low=0, high=1000,
-          active=lambda: st.session_state.get("params_sharing") != "none"),
-    Param("seq", "params_seq_len", 128, kind=int, options=SEQ_LENGTHS),
-    Param("pooler", "params_tables_pooler", True, kind=bool),
-])
+    Param("embedding", k("embedding"), preset("embedding"), options=EMBEDDING_TYPES),
+    Param("sharing", k("sharing"), preset("sharing"), options=SHARING_MODES),
+    Param("strategy", k("strategy"), "sequence", options=SHARE_STRATEGIES, active=shared),
+    Param("M", k("groups"), preset("num_groups"), kind=int, low=0, high=1000, active=shared),
+    Param("seq", k("seq_len"), 128, kind=int, options=SEQ_LENGTHS),
+    Param("pooler", k("tables_pooler"), True, kind=bool),
+]
 
-st.title("🧮 Parameter explorer")
-page.why("Every number here is counted from the real albertviz module built on PyTorch's meta device "
-         "(shapes without memory), so it always agrees with the models on the other pages.")
 
-left, right = (page.controls(), st.container()) if page.lecture else st.columns([1, 2.2], gap="large")
-with left:
-    st.selectbox("Start from a preset", list(PRESETS), key="params_preset", on_change=load_preset)
+@dataclass(frozen=True)
+class Settings:
+    shape: dict[str, int]
+    embedding: str
+    sharing: str
+    strategy: str
+    groups: int
+    seq_len: int
+
+
+def controls(page: Page) -> Settings:
+    ss = st.session_state
+    st.selectbox("Start from a preset", list(PRESETS), key=k("preset"), on_change=load_preset)
     cols = st.columns(2)
-    full_table = st.session_state.get("params_embedding") == "full"
+    full_table = ss.get(k("embedding")) == "full"
     keep_e()
     for i, (field, text) in enumerate(SHAPE_KEYS.items()):
         disabled = field == "embedding_size" and full_table
-        cols[i % 2].number_input(text, min_value=1, max_value=10_000_000, step=1, key=f"params_{field}",
-                                 disabled=disabled,
+        cols[i % 2].number_input(text, min_value=1, max_value=10_000_000, step=1, key=k(field), disabled=disabled,
                                  help="A full V×H table has E = H and no projection: choose factorized or "
                                       "hashed to set E." if disabled else None)
-    embedding = st.radio("Embedding", EMBEDDING_TYPES, key="params_embedding", horizontal=True,
+    embedding = st.radio("Embedding", EMBEDDING_TYPES, key=k("embedding"), horizontal=True,
                          help="full: V×H table · factorized: V×E + E×H · hashed: no table, vectors from n-grams")
-    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key="params_sharing", format_func=labels.sharing_choice)
-    strategy = st.selectbox("Where the groups go (Takase & Kiyono)", SHARE_STRATEGIES, key="params_strategy",
-                            disabled=sharing == "none",
-                            format_func={"sequence": "sequence (AABBCC)", "cycle": "cycle (ABCABC)",
-                                         "cycle_rev": "cycle, reversed (ABCCBA)"}.get)
-    groups = st.number_input("Parameter groups M (1 = ALBERT)", min_value=0, max_value=1000, key="params_groups",
+    sharing = st.radio("Cross-layer sharing", SHARING_MODES, key=k("sharing"), format_func=labels.sharing_choice)
+    strategy = st.selectbox("Where the groups go (Takase & Kiyono)", SHARE_STRATEGIES, key=k("strategy"),
+                            disabled=sharing == "none", format_func=STRATEGY_LABELS.get)
+    groups = st.number_input("Parameter groups M (1 = ALBERT)", min_value=0, max_value=1000, key=k("groups"),
                              disabled=sharing == "none")
-    seq_len = st.slider("Sequence length for FLOPs", 16, 512, step=16, key="params_seq_len")
-page.publish()
+    seq_len = st.slider("Sequence length for FLOPs", 16, 512, step=16, key=k("seq_len"))
+    page.publish()
+    shape = {f: int(ss[k(f)]) for f in SHAPE_KEYS}
+    if embedding == "full":
+        shape["embedding_size"] = shape["hidden_size"]
+    return Settings(shape, embedding, sharing, strategy, int(groups) if sharing != "none" else 1, int(seq_len))
 
-values = {f: int(st.session_state[f"params_{f}"]) for f in SHAPE_KEYS}
-if embedding == "full":
-    values["embedding_size"] = values["hidden_size"]
-try:
-    config = ModelConfig(**values, embedding=embedding, sharing=sharing, share_strategy=strategy,
-                         num_groups=int(groups) if sharing != "none" else 1)
-    report = count_parameters(config, seq_len=seq_len)
-except ConfigError as err:
-    with right:
-        st.error(f"This shape cannot be built: {err}", icon="⚠️")
-    st.stop()
 
-with right:
+def build(s: Settings) -> tuple[ModelConfig, ParamReport]:
+    config = ModelConfig(**s.shape, embedding=s.embedding, sharing=s.sharing, share_strategy=s.strategy,
+                         num_groups=s.groups)
+    return config, count_parameters(config, seq_len=s.seq_len)
+
+
+def pin_buttons(config: ModelConfig) -> ModelConfig | None:
+    ss = st.session_state
+    pinned = ss.get(k("pinned"))
+    b1, b2 = st.columns(2)
+    if b1.button("📌 Pin this model for comparison", key=k("pin")):
+        ss[k("pinned")] = pinned = config
+    if pinned is not None and b2.button("Unpin", key=k("unpin")):
+        ss.pop(k("pinned"), None)
+        pinned = None
+    return pinned
+
+
+def draw_counts(page: Page, config: ModelConfig, report: ParamReport, seq_len: int) -> None:
     attn_plan, ffn_plan = plan_letters(config)
     st.markdown(f"**{config.describe()}** — attention blocks `{attn_plan}`, FFN blocks `{ffn_plan}`")
     # Four across only at full width: in the right-hand column at 1280 px the labels were cut ("unro…").
@@ -128,66 +156,82 @@ with right:
     page.why("Sharing does not change FLOPs per token: a shared block is still run once per layer, so the "
              "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
 
-    pinned = st.session_state.get("params_pinned")
-    b1, b2 = st.columns(2)
-    if b1.button("📌 Pin this model for comparison", key="params_pin"):
-        st.session_state["params_pinned"] = config
-        pinned = config
-    if pinned is not None and b2.button("Unpin", key="params_unpin"):
-        st.session_state.pop("params_pinned", None)
-        pinned = None
-
+    pinned = pin_buttons(config)
     bars = {"this model": report}
     if config.sharing != "none":
-        bars["same shape, not shared"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
+        bars[f"same shape, {labels.SHARING['none']}"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
     if pinned is not None:
         bars["📌 pinned"] = count_parameters(pinned, seq_len=seq_len)
-    page.chart(component_bars(bars), key="params_components_chart")
+    page.chart(component_bars(bars), key=k("components_chart"))
     page.why("Embeddings dominate small models; attention and FFN dominate big ones. Sharing divides the "
              "attention and/or FFN bars by L/M and leaves the embedding bar alone.")
 
-    rows = []
-    for label, r in bars.items():
-        rows.append({"model": label, "parameters (M)": r.total / 1e6, "fp32 (MB)": r.sizes_mb["fp32"],
-                     "fp16 (MB)": r.sizes_mb["fp16"], "int8 (MB)": r.sizes_mb["int8"],
-                     "Adam training (GB)": r.adam_training_bytes / 1e9,
-                     "FLOPs/token (M)": r.flops_per_token / 1e6})
+    rows = [{"model": name, "parameters (M)": r.total / 1e6, "fp32 (MB)": r.sizes_mb["fp32"],
+             "fp16 (MB)": r.sizes_mb["fp16"], "int8 (MB)": r.sizes_mb["int8"],
+             "Adam training (GB)": r.adam_training_bytes / 1e9, "FLOPs/token (M)": r.flops_per_token / 1e6}
+            for name, r in bars.items()]
     # One column per model, the measures as rows: seven columns were cut off at 1280 px (FLOPs, Adam).
     sizes = pd.DataFrame(rows).set_index("model").T.rename_axis("per model")
-    page.table(sizes.style.format("{:,.2f}"), key="params_sizes", name="sizes", index=True)
-    page.why("Training memory = fp32 weights + gradients + Adam's two moments (16 bytes per parameter); "
-             "activations come on top and grow with batch size and sequence length.")
+    page.table(sizes.style.format("{:,.2f}"), key=k("sizes"), name="sizes", index=True)
+    page.why("Training memory = fp32 weights + gradients + Adam's two moments "
+             f"({ADAM_BYTES_PER_PARAM} bytes per parameter); activations come on top and grow with batch size "
+             "and sequence length.")
     if pinned is not None:
         st.markdown(f"📌 pinned: **{pinned.describe()}** ({bars['📌 pinned'].total / 1e6:,.2f}M)")
 
-st.subheader("Every sharing mode × embedding type for this shape")
-grid = sharing_embedding_grid(config)
-page.chart(grid_bars(grid), key="params_grid_chart")
-table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="parameters") / 1e6
-page.table(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key="params_grid",
-           name="sharing-x-embedding-millions", index=True)
-page.why("Read across a row to see what the embedding choice saves; down a column for sharing.")
 
-st.subheader("ALBERT's Tables 1, 3 and 4, recomputed")
-page.why(f"Each paper figure next to count_parameters for the same configuration, with ALBERT's "
-         f"{paper.ALBERT_VOCAB:,}-piece vocabulary for every model (its own BERTs included, §4.1). The paper "
-         "prints whole millions and does not say whether its counts include the pooler (an H×H layer and "
-         "bias on [CLS]); switch it to see which figures each setting reproduces.")
-with_pooler = st.toggle("Count the pooler", key="params_tables_pooler")
-page.publish()
-reps = paper_tables()
-for title, key, note in (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
-                         ("Table 3", "table3", "ALBERT-base, embedding size E")):
-    rows = paper.reproduction_rows(reps[key], with_pooler)
-    frame = pd.DataFrame(rows).drop(columns="reproduced")
-    if key == "table4":
-        frame["paper Avg"] = [paper.ALBERT_TABLE_4_AVG[k] for k in paper.ALBERT_TABLE_4]
-        frame["Avg vs not-shared"] = [paper.table_4_avg_delta(*k) for k in paper.ALBERT_TABLE_4]
-    if key == "table3":
-        frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
-    st.markdown(f"**{title}** — {note}")
-    page.table(frame, key=f"params_{key}", name=f"albert-{title}-{'with' if with_pooler else 'without'}-pooler",
-               hide_index=True)
-    st.markdown(lessons.reproduction_sentence(title, reps[key], with_pooler))
-    for sentence in paper_sentences()[key]:
-        st.markdown(sentence)
+def draw_grid(page: Page, config: ModelConfig) -> None:
+    st.subheader("Every sharing mode × embedding type for this shape")
+    grid = sharing_embedding_grid(config)
+    page.chart(grid_bars(grid), key=k("grid_chart"))
+    table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="parameters") / 1e6
+    page.table(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key=k("grid"),
+               name="sharing-x-embedding-millions", index=True)
+    page.why("Read across a row to see what the embedding choice saves; down a column for sharing.")
+
+
+def draw_paper(page: Page) -> None:
+    st.subheader("ALBERT's Tables 1, 3 and 4, recomputed")
+    page.why(f"Each paper figure next to count_parameters for the same configuration, with ALBERT's "
+             f"{paper.ALBERT_VOCAB:,}-piece vocabulary for every model (its own BERTs included, §4.1). The paper "
+             "prints whole millions and does not say whether its counts include the pooler (an H×H layer and "
+             "bias on [CLS]); switch it to see which figures each setting reproduces.")
+    with_pooler = st.toggle("Count the pooler", key=k("tables_pooler"))
+    page.publish()
+    reps = paper_tables()
+    for title, name, note in PAPER_TABLES:
+        frame = pd.DataFrame(paper.reproduction_rows(reps[name], with_pooler)).drop(columns="reproduced")
+        if name == "table4":
+            frame["paper Avg"] = [paper.ALBERT_TABLE_4_AVG[c] for c in paper.ALBERT_TABLE_4]
+            delta = f"Avg vs {labels.SHARING_ADJECTIVE['none']}"
+            frame[delta] = [paper.table_4_avg_delta(*c) for c in paper.ALBERT_TABLE_4]
+        if name == "table3":
+            frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
+        st.markdown(f"**{title}** — {note}")
+        page.table(frame, key=k(name), name=f"albert-{title}-{'with' if with_pooler else 'without'}-pooler",
+                   hide_index=True)
+        st.markdown(lessons.reproduction_sentence(title, reps[name], with_pooler))
+        for sentence in paper_sentences()[name]:
+            st.markdown(sentence)
+
+
+def main() -> None:
+    page = start(SLUG, PARAMS)
+    st.title("🧮 Parameter explorer")
+    page.why("Every number here is counted from the real albertviz module built on PyTorch's meta device "
+             "(shapes without memory), so it always agrees with the models on the other pages.")
+    left, right = (page.controls(), st.container()) if page.lecture else st.columns([1, 2.2], gap="large")
+    with left:
+        settings = controls(page)
+    built = None
+    with right, friendly_errors("the parameter count", lead="This shape cannot be built: "):
+        built = build(settings)
+    if built is None:
+        st.stop()
+    with right:
+        draw_counts(page, *built, settings.seq_len)
+    draw_grid(page, built[0])
+    draw_paper(page)
+
+
+main()

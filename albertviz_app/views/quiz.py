@@ -7,6 +7,7 @@ This page only reads widgets and draws.
 """
 
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -19,10 +20,10 @@ from albertviz_app.ui.export import table
 from albertviz_app.ui.nav import PAGES
 from albertviz_app.ui.page import start
 
-STATE = "quiz_session"  # not a widget key: Streamlit keeps it across page switches
+STATE = "quiz.session"  # not a widget key: Streamlit keeps it across page switches
 MODES = {"practice": "Practice — instant feedback", "interview": "Interview — open cards, rate yourself"}
 LENGTHS = {"practice": 10, "interview": 5}  # questions, cards
-SETUP = ("quiz_mode", "quiz_topics", "quiz_length", "quiz_seed", "quiz_timer", "quiz_minutes")
+SETUP = ("quiz.mode", "quiz.topics", "quiz.length", "quiz.seed", "quiz.timer", "quiz.minutes")
 
 
 @st.cache_resource
@@ -41,10 +42,10 @@ def link(slug: str) -> None:
 
 def mode_changed() -> None:
     """Each mode starts at its own length (the one number box used to keep practice's 10 for interviews)."""
-    st.session_state["quiz_length"] = LENGTHS[st.session_state["quiz_mode"]]
-    topics = st.session_state.get("quiz_topics")
-    if st.session_state["quiz_mode"] == "interview" and topics is not None:
-        st.session_state["quiz_topics"] = [t for t in topics if t != "computed"]
+    st.session_state["quiz.length"] = LENGTHS[st.session_state["quiz.mode"]]
+    topics = st.session_state.get("quiz.topics")
+    if st.session_state["quiz.mode"] == "interview" and topics is not None:
+        st.session_state["quiz.topics"] = [t for t in topics if t != "computed"]
 
 
 def first(key: str, value) -> dict:
@@ -52,49 +53,64 @@ def first(key: str, value) -> dict:
     return {} if key in st.session_state else {"value": value}
 
 
-def setup() -> None:
-    """Choose mode, topics, length and seed, then start."""
+@dataclass(frozen=True)
+class Setup:
+    mode: str
+    topics: list[str]
+    length: int
+    seed: int
+    limit_s: float | None  # per interview card, or no timer
+
+
+def controls() -> Setup | None:
+    """Choose mode, topics, length and seed; the setup once Start is pressed, else None."""
     keep.restore(*SETUP)
-    mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="quiz_mode", horizontal=True,
+    mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="quiz.mode", horizontal=True,
                     on_change=mode_changed)
     interview = mode == "interview"
     choices = [t for t in TOPICS if not (interview and t == "computed")]
-    topics = st.multiselect("Topics", choices, default=None if "quiz_topics" in st.session_state else choices,
-                            format_func=TOPICS.get, key="quiz_topics")
+    topics = st.multiselect("Topics", choices, default=None if "quiz.topics" in st.session_state else choices,
+                            format_func=TOPICS.get, key="quiz.topics")
     c1, c2, c3 = st.columns(3)
-    length = c1.number_input("Questions" if not interview else "Cards", 1, 50, key="quiz_length",
-                             **first("quiz_length", LENGTHS[mode]))
-    seed = c2.number_input("Seed", 0, 1_000_000, key="quiz_seed", **first("quiz_seed", 0),
+    length = c1.number_input("Questions" if not interview else "Cards", 1, 50, key="quiz.length",
+                             **first("quiz.length", LENGTHS[mode]))
+    seed = c2.number_input("Seed", 0, 1_000_000, key="quiz.seed", **first("quiz.seed", 0),
                            help="The same seed gives the same questions in the same order.")
     limit = None
-    if interview and c3.toggle("Timer", key="quiz_timer", help="Practise answering under time pressure."):
-        limit = 60.0 * c3.number_input("Minutes per card", 1, 15, key="quiz_minutes", **first("quiz_minutes", 2))
+    if interview and c3.toggle("Timer", key="quiz.timer", help="Practise answering under time pressure."):
+        limit = 60.0 * c3.number_input("Minutes per card", 1, 15, key="quiz.minutes", **first("quiz.minutes", 2))
     keep.remember(*SETUP)
-    if st.button("Start", key="quiz_start", type="primary"):
-        try:
-            st.session_state[STATE] = (
-                interview_session(bank(), int(length), int(seed), topics, limit) if interview
-                else practice_session(bank(), topics, int(length), int(seed)))
-            keep.forget("quiz_answer_")
-            st.rerun()
-        except QuizError as err:
-            st.warning(str(err), icon="🧭")
+    if st.button("Start", key="quiz.start", type="primary"):
+        return Setup(mode, topics, int(length), int(seed), limit)
+    return None
+
+
+def begin(s: Setup) -> None:
+    """A new QuizSession from the setup (a warning when the chosen topics cannot fill it)."""
+    try:
+        st.session_state[STATE] = (
+            interview_session(bank(), s.length, s.seed, s.topics, s.limit_s) if s.mode == "interview"
+            else practice_session(bank(), s.topics, s.length, s.seed))
+        keep.forget("quiz.answer.")
+        st.rerun()
+    except QuizError as err:
+        st.warning(str(err), icon="🧭")
 
 
 def answer_widget(q: Question, i: int) -> object:
     """The input for one closed question; returns the raw response for the engine to grade.
 
     A half-given answer survives a visit to another page (ui.keep)."""
-    keys = [f"quiz_answer_{i}_{j}" for j in range(len(q.options))] if q.kind == "multiple" else [f"quiz_answer_{i}"]
+    keys = [f"quiz.answer.{i}.{j}" for j in range(len(q.options))] if q.kind == "multiple" else [f"quiz.answer.{i}"]
     keep.restore(*keys)
     if q.kind == "single":
         response = st.radio("Your answer", range(len(q.options)), format_func=lambda j: q.options[j], index=None,
-                            key=f"quiz_answer_{i}")
+                            key=f"quiz.answer.{i}")
     elif q.kind == "multiple":
         st.caption("Tick every option that is true.")
-        response = [j for j, o in enumerate(q.options) if st.checkbox(o, key=f"quiz_answer_{i}_{j}")]
+        response = [j for j, o in enumerate(q.options) if st.checkbox(o, key=f"quiz.answer.{i}.{j}")]
     else:
-        response = st.text_input(f"Your answer ({q.unit})" if q.unit else "Your answer", key=f"quiz_answer_{i}",
+        response = st.text_input(f"Your answer ({q.unit})" if q.unit else "Your answer", key=f"quiz.answer.{i}",
                                  placeholder="a number, e.g. 4.39")
     keep.remember(*keys)
     return response
@@ -106,7 +122,7 @@ def practice_card(s: QuizSession) -> None:
     st.markdown(f"**{q.prompt}**")
     if not s.answered_current:
         response = answer_widget(q, i)
-        if st.button("Check answer", key="quiz_submit", type="primary"):
+        if st.button("Check answer", key="quiz.submit", type="primary"):
             try:
                 s.submit(response, s.elapsed(time.time()))
                 st.rerun()
@@ -120,7 +136,7 @@ def practice_card(s: QuizSession) -> None:
         st.error(f"Not quite — you answered {g.response}. Right answer: {g.expected}", icon="❌")
     st.markdown(q.explanation)
     link(q.page)
-    st.button("See results" if s.position + 1 == len(s.questions) else "Next question", key="quiz_next",
+    st.button("See results" if s.position + 1 == len(s.questions) else "Next question", key="quiz.next",
               on_click=s.advance, type="primary")
 
 
@@ -140,13 +156,13 @@ def interview_card(s: QuizSession) -> None:
     st.markdown(f"### {q.prompt}")
     if s.time_limit_s:
         countdown(s)
-    key = f"quiz_notes_{s.position}"
+    key = f"quiz.notes.{s.position}"
     if key not in st.session_state and s.position in s.notes:  # back from another page
         st.session_state[key] = s.notes[s.position]
     notes = st.text_area("Your answer (notes for yourself, not graded; they go into the results CSV)", key=key)
     s.notes[s.position] = notes
     if not s.revealed:
-        if st.button("Reveal model answer", key="quiz_reveal", type="primary"):
+        if st.button("Reveal model answer", key="quiz.reveal", type="primary"):
             s.revealed = True
             st.rerun()
         return
@@ -157,7 +173,7 @@ def interview_card(s: QuizSession) -> None:
     link(q.page)
     st.markdown("**How well did you answer?**")
     for col, (j, label) in zip(st.columns(len(RATINGS)), enumerate(RATINGS), strict=True):
-        if col.button(label, key=f"quiz_rate_{j}", width="stretch"):
+        if col.button(label, key=f"quiz.rate.{j}", width="stretch"):
             s.submit(label, s.elapsed(time.time()))
             s.advance()
             st.rerun()
@@ -183,39 +199,43 @@ def summary(s: QuizSession) -> None:
                 st.markdown(a.question.explanation)
                 link(a.question.page)
     st.markdown("#### Every answer")
-    table(s.results().drop(columns=["page"]), key="quiz_review", name=f"quiz-{s.mode}-review", hide_index=True)
-    st.download_button("Download results with your notes (CSV)", s.to_csv(), key="quiz_download", mime="text/csv",
+    table(s.results().drop(columns=["page"]), key="quiz.review", name=f"quiz-{s.mode}-review", hide_index=True)
+    st.download_button("Download results with your notes (CSV)", s.to_csv(), key="quiz.download", mime="text/csv",
                        file_name=f"albertviz-quiz-{s.mode}-seed{s.seed}.csv", icon="⬇️", on_click="ignore")
 
 
 def restart() -> None:
     st.session_state.pop(STATE, None)
-    keep.forget("quiz_answer_")
+    keep.forget("quiz.answer.")
 
 
-page = start("quiz")
-st.title("🎓 Quiz")
-st.caption("Practice mixes single-choice, multiple-choice and numeric questions (some computed live from "
-           "the parameter counter); interview mode shows one open question at a time — answer aloud or in "
-           "notes, reveal the model answer, then rate yourself. Your progress stays while you visit other pages.")
-
-session: QuizSession | None = st.session_state.get(STATE)
-if session is None:
-    setup()
-else:
-    n = len(session.questions)
+def progress(s: QuizSession) -> None:
+    n = len(s.questions)
     c1, c2, c3 = st.columns([3, 1, 1])
-    c1.progress(min(session.position, n) / n,
-                text=f"{MODES[session.mode]} · {'card' if session.mode == 'interview' else 'question'} "
-                     f"{min(session.position + 1, n)} of {n}"
-                if not session.finished else f"{MODES[session.mode]} · done")
-    c2.metric("Score", f"{session.score:g} / {session.answered}")
-    c3.button("Restart", key="quiz_restart", on_click=restart)
+    c1.progress(min(s.position, n) / n,
+                text=f"{MODES[s.mode]} · {'card' if s.mode == 'interview' else 'question'} "
+                     f"{min(s.position + 1, n)} of {n}" if not s.finished else f"{MODES[s.mode]} · done")
+    c2.metric("Score", f"{s.score:g} / {s.answered}")
+    c3.button("Restart", key="quiz.restart", on_click=restart)
+
+
+def main() -> None:
+    start("quiz")
+    st.title("🎓 Quiz")
+    st.caption("Practice mixes single-choice, multiple-choice and numeric questions (some computed live from "
+               "the parameter counter); interview mode shows one open question at a time — answer aloud or in "
+               "notes, reveal the model answer, then rate yourself. Your progress stays while you visit other pages.")
+    session: QuizSession | None = st.session_state.get(STATE)
+    if session is None:
+        if (chosen := controls()) is not None:
+            begin(chosen)
+        return
+    progress(session)
     if session.finished:
         summary(session)
-    elif session.mode == "practice":
-        st.caption(TOPICS[session.current.topic])
-        practice_card(session)
-    else:
-        st.caption(TOPICS[session.current.topic])
-        interview_card(session)
+        return
+    st.caption(TOPICS[session.current.topic])
+    (practice_card if session.mode == "practice" else interview_card)(session)
+
+
+main()

@@ -23,6 +23,7 @@ from bench.browser import (
     SELECTBOX,
     StreamlitServer,
     chromium_missing_message,
+    key_css,
     wait_idle,
 )
 
@@ -90,7 +91,7 @@ class App:
         assert not self.external, f"the page asked the internet for {self.external}"
 
     def charts(self, key: str | None = None) -> int:
-        where = f".st-key-{key} " if key else ""
+        where = f"{key_css(key)} " if key else ""
         return self.page.locator(f"{where}{PLOTLY} .js-plotly-plot").count()
 
     def alerts(self) -> list[str]:
@@ -104,9 +105,9 @@ class App:
     def text(self) -> str:
         return self.page.locator('[data-testid="stMainBlockContainer"]').inner_text()
 
-    # widgets, found by their stable key (Streamlit gives the element the class st-key-<key>)
+    # widgets, found by their stable key (Streamlit gives the element the class st-key-<key>: bench.browser.key_css)
     def widget(self, key: str):
-        return self.page.locator(f".st-key-{key}")
+        return self.page.locator(key_css(key))
 
     def type(self, key: str, value: str) -> App:
         """Fill a text box and submit it (Enter; Ctrl+Enter in a text area)."""

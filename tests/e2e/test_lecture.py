@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 
 from albertviz_app.ui.models import available_models
+from bench.browser import key_css
 
 pytestmark = pytest.mark.browser
 
 PROJECTOR = {"width": 1280, "height": 720}
 
 
-@pytest.mark.parametrize("slug, chart", [("parameters", "params_components_chart"),
-                                         ("attention", "attention-head-map-{model}")])
+@pytest.mark.parametrize("slug, chart", [("parameters", "parameters.components_chart"),
+                                         ("attention", "attention.head_map.{model}")])
 def test_lecture_layout_puts_the_main_chart_above_the_fold(app, slug, chart):
     app.page.set_viewport_size(PROJECTOR)
     app.visit(f"{slug}?lecture=1")
@@ -21,7 +22,8 @@ def test_lecture_layout_puts_the_main_chart_above_the_fold(app, slug, chart):
     box = app.widget(chart.format(model=available_models()[0])).bounding_box()
     assert box is not None and 0 <= box["y"] < PROJECTOR["height"] - 150, box  # its top and a good part of it
     sidebar = app.page.locator('[data-testid="stSidebar"]')
-    assert sidebar.locator(".st-key-params_preset, .st-key-attention-text").count() == 1  # controls moved there
+    controls = f"{key_css('parameters.preset')}, {key_css('attention.text')}"
+    assert sidebar.locator(controls).count() == 1  # controls moved there
     assert "lecture=1" in app.page.url
 
 

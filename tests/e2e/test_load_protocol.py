@@ -42,23 +42,23 @@ def test_a_widget_change_reruns_the_same_page_with_every_widget_state(server):
             first = await s.open("parameters")
             assert first.ok, first.errors
             assert s.pages["parameters"] == s.page_hash  # the page, not the app's entry script
-            assert s.widget("params_sharing").value == "all-shared (ALBERT)"  # albert-base, the page default
-            assert s.widget("params_hidden_size").value == 768
-            r = await s.set("params_sharing", "not shared (BERT)")
+            assert s.widget("parameters.sharing").value == "all-shared (ALBERT)"  # albert-base, the page default
+            assert s.widget("parameters.hidden_size").value == 768
+            r = await s.set("parameters.sharing", "not shared (BERT)")
             assert r.ok and 0 < r.latency < 60 and r.bytes_received > 1000, r
             assert any("not shared" in t for t in s.texts())
-            assert s.widget("params_hidden_size").value == 768  # the other widgets kept their state
+            assert s.widget("parameters.hidden_size").value == 768  # the other widgets kept their state
             # a preset's callback rewrites the shape widgets: the client must take the values the server set
-            r = await s.set("params_preset", "bert-base")
+            r = await s.set("parameters.preset", "bert-base")
             assert r.ok, r.errors
-            assert (s.widget("params_vocab_size").value, s.widget("params_embedding").value) == (30522, "full")
-            r = await s.set("params_hidden_size", 100)  # not divisible by 12 heads: a message, not an error
+            assert (s.widget("parameters.vocab_size").value, s.widget("parameters.embedding").value) == (30522, "full")
+            r = await s.set("parameters.hidden_size", 100)  # not divisible by 12 heads: a message, not an error
             assert r.ok and any("cannot be built" in t for t in s.texts())
             with pytest.raises(ProtocolError):
-                await s.set("params_sharing", "no such option")
+                await s.set("parameters.sharing", "no such option")
             r = await s.goto("")  # the empty url path is a hidden redirect to /home (ui/nav.py)
             assert r.ok and s.page_hash == s.pages["home"]
-            assert "params_sharing" not in {w.key for w in s.widgets.values()}
+            assert "parameters.sharing" not in {w.key for w in s.widgets.values()}
 
     run(go())
 
@@ -70,7 +70,7 @@ def test_the_message_cache_spares_what_the_browser_already_has(server):
             assert first.ok, first.errors
             cacheable = len(s.cache)
             assert cacheable >= 1  # the large elements (figures, the bertviz page) are cacheable
-            again = await s.set("attention-head", s.widget("attention-head").value)  # same state: same elements
+            again = await s.set("attention.head", s.widget("attention.head").value)  # same state: same elements
             assert again.ok and again.cache_hits >= cacheable
             assert again.bytes_received < first.bytes_received / 3
 

@@ -59,10 +59,10 @@ def test_parameter_explorer_switches_sharing_and_embedding(app):
     base = PRESETS["albert-base"]
     shown = {"start": app.metric("Unique parameters")}
     assert shown["start"] == f"{count_parameters(base).total / 1e6:,.2f}M"
-    app.radio("params_sharing", "not shared (BERT)")
+    app.radio("parameters.sharing", "not shared (BERT)")
     shown["none"] = app.metric("Unique parameters")
     assert shown["none"] == f"{count_parameters(base.with_(sharing='none')).total / 1e6:,.2f}M"
-    app.radio("params_embedding", "hashed")
+    app.radio("parameters.embedding", "hashed")
     shown["hashed"] = app.metric("Unique parameters")
     cfg = base.with_(sharing="none", embedding="hashed")
     assert shown["hashed"] == f"{count_parameters(cfg).total / 1e6:,.2f}M"
@@ -75,14 +75,14 @@ def test_attention_switches_models_and_reads_a_typed_sentence(app):
     app.visit("attention")
     models = available_models()
     first = models[0]
-    assert app.charts(f"attention-plan-{first}") == 1
+    assert app.charts(f"attention.plan.{first}") == 1
     other = next(k for k in models if k != first)
-    app.select("attention-model", label(other))
-    assert app.charts(f"attention-plan-{other}") == 1 and app.charts(f"attention-plan-{first}") == 0
+    app.select("attention.model", label(other))
+    assert app.charts(f"attention.plan.{other}") == 1 and app.charts(f"attention.plan.{first}") == 0
     app.assert_healthy()
 
-    app.type("attention-text", "Students love quiet libraries.")
-    ticks = app.widget(f"attention-head-map-{other}").locator(".xtick text").all_text_contents()
+    app.type("attention.text", "Students love quiet libraries.")
+    ticks = app.widget(f"attention.head_map.{other}").locator(".xtick text").all_text_contents()
     expected = load_model(other).encode("Students love quiet libraries.").tokens  # each model's own pieces
     assert ticks == expected, (ticks, expected)
     assert app.charts() >= 4
@@ -91,38 +91,38 @@ def test_attention_switches_models_and_reads_a_typed_sentence(app):
 
 def test_hidden_states_compares_two_models_on_a_new_sentence(app):
     app.visit("hidden_states")
-    app.type("hidden_states_sentence", "A storm breaks over the sea.")
-    assert app.charts("hidden_states_fig1") == 1
-    assert app.options("hidden_states_token")[2] == "2: storm"
-    assert app.widget("hidden_states_token").locator("input").input_value() \
+    app.type("hidden_states.sentence", "A storm breaks over the sea.")
+    assert app.charts("hidden_states.fig1") == 1
+    assert app.options("hidden_states.token")[2] == "2: storm"
+    assert app.widget("hidden_states.token").locator("input").input_value() \
         == "1: a"  # the box shows the new sentence's token, not the old one's
     tied = app.metric("Mean cosine to original")
-    app.radio("hidden_states_surgery_op", OPERATIONS["average"])
+    app.radio("hidden_states.surgery_op", OPERATIONS["average"])
     assert app.metric("Mean cosine to original") != tied
     app.assert_healthy()
 
 
 def test_embeddings_hashes_any_typed_word(app):
     app.visit("embeddings")
-    app.radio("embeddings_mode", "type any word")
-    app.type("embeddings_word", "Unbelievable")
-    assert app.charts("embeddings_fig_ngrams") == 1
+    app.radio("embeddings.mode", "type any word")
+    app.type("embeddings.word", "Unbelievable")
+    assert app.charts("embeddings.fig_ngrams") == 1
     assert "'unbelievable' is wrapped as" in app.text()
     app.assert_healthy()
 
 
 def test_quiz_answers_one_question_and_scores_it(app):
     app.visit("quiz")
-    app.click("quiz_start")
+    app.click("quiz.start")
     assert app.metric("Score") == "0 / 0"
-    box = app.widget("quiz_answer_0")
+    box = app.widget("quiz.answer.0")
     if box.locator('input[type="radio"]').count():  # the first option, not the question's own label
         app.act(box.locator('[role="radiogroup"] label').first.click)
-    elif app.widget("quiz_answer_0_0").count():
-        app.act(app.widget("quiz_answer_0_0").locator("label").first.click)
+    elif app.widget("quiz.answer.0.0").count():
+        app.act(app.widget("quiz.answer.0.0").locator("label").first.click)
     else:
-        app.type("quiz_answer_0", "42")
-    app.click("quiz_submit")
+        app.type("quiz.answer.0", "42")
+    app.click("quiz.submit")
     assert app.metric("Score") in ("0 / 1", "1 / 1")
     assert any(s in app.text() for s in ("Correct!", "Not quite")), app.text()[:500]
     app.assert_healthy()
@@ -132,11 +132,11 @@ def test_convergence_trains_the_default_live_run(app):
     """▶ Train with the page's defaults: both tiny models finish, get below the character-frequency plateau
     (≈ 3.1 nats, see tests/test_convergence.py) and the curves and step times appear."""
     app.visit("convergence")
-    app.click("convergence_train")
+    app.click("convergence.train")
     assert "steps per model in" in app.text()
-    assert app.charts("convergence_live_final") == 1 and app.charts("convergence_steptime_live") == 1
+    assert app.charts("convergence.live_final") == 1 and app.charts("convergence.steptime_live") == 1
     held = app.page.evaluate("""() => {
-        const plot = document.querySelector('.st-key-convergence_live_final .js-plotly-plot');
+        const plot = document.querySelector('.st-key-convergence-live_final .js-plotly-plot');
         return plot.data.filter(t => t.name.endsWith('held-out')).map(t => t.y[t.y.length - 1]);
     }""")
     assert len(held) == 2 and min(held) < 3.0, held

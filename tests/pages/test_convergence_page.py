@@ -99,20 +99,20 @@ def with_seeds(root, losses: dict[str, dict[int, float]]) -> None:
 def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
     at = new_page()
     figs = charts(at)
-    loss = {t["name"]: t for t in figs["convergence_zoo_loss"]["data"]}
+    loss = {t["name"]: t for t in figs["convergence.zoo_loss"]["data"]}
     assert loss["not shared · train"]["y"] == [r["loss"] for r in fake_log("none")]
     assert loss["all-shared · held-out"]["x"] == [1, 100]  # the logged evaluations; 100 is the last step
-    grads = {t["name"] for t in figs["convergence_zoo_grads"]["data"]}
+    grads = {t["name"] for t in figs["convergence.zoo_grads"]["data"]}
     assert "all-shared: attention block (used 3×)" in grads
     assert {f"not shared: attention layer {i}" for i in (1, 2, 3)} <= grads
     captions = " ".join(c.value for c in at.caption)
     assert "3.0× a not-shared layer" in captions
     assert "AdamW" in captions and "moves all 3 of its uses at once" in captions  # uses counted from the plan
     assert "distil" not in captions.lower() and "distil" not in text(at).lower()
-    assert at.selectbox(key="convergence_peruse_block").options == ["attention block 1", "ffn block 1"]
+    assert at.selectbox(key="convergence.peruse_block").options == ["attention block 1", "ffn block 1"]
 
     # the per-use view splits the real gradient of the fake all-shared cell into its 3 uses
-    bars = figs["convergence_peruse_chart"]["data"][0]
+    bars = figs["convergence.peruse_chart"]["data"][0]
     assert bars["x"][:3] == ["use in layer 1", "use in layer 2", "use in layer 3"]
     sum_norm, true_norm = bars["y"][3], bars["y"][4]
     assert sum_norm == pytest.approx(true_norm, rel=1e-4) and true_norm > 0
@@ -124,10 +124,10 @@ def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
 def test_timing_the_zoo_shape_puts_parameters_next_to_step_time(fake_zoo):
     """The button times the four sharing modes in turn; the parameter bars are count_parameters' ratios."""
     at = new_page()
-    assert "convergence_steptime_zoo" not in charts(at)
-    at.button(key="convergence_time_zoo").click().run()
+    assert "convergence.steptime_zoo" not in charts(at)
+    at.button(key="convergence.time_zoo").click().run()
     assert not at.exception, at.exception
-    params, times = charts(at)["convergence_steptime_zoo"]["data"]
+    params, times = charts(at)["convergence.steptime_zoo"]["data"]
     counts = [count_parameters(zoo_config(m, "full"), include_head=True).total for m in SHARING_MODES]
     assert params["y"] == pytest.approx([c / counts[0] for c in counts])
     assert times["y"][0] == pytest.approx(1.0) and all(0.3 < t < 3 for t in times["y"])
@@ -138,8 +138,8 @@ def test_page_without_a_zoo_still_works(fake_zoo, monkeypatch, tmp_path):
     clear_caches()
     at = new_page()
     assert any("No zoo model has finished training" in i.value for i in at.info)
-    assert at.selectbox(key="convergence_peruse_model").value == "untrained"
-    assert "convergence_peruse_chart" in charts(at)
+    assert at.selectbox(key="convergence.peruse_model").value == "untrained"
+    assert "convergence.peruse_chart" in charts(at)
     clear_caches()
 
 
@@ -175,35 +175,35 @@ def test_the_headline_attributes_the_claim_and_computes_the_rest(fake_zoo):
 def test_live_widgets_start_at_the_settings_make_bench_times(fake_zoo):
     at = new_page()
     defaults = LiveSettings.default("same_shape")
-    assert at.radio(key="convergence_experiment").value == "same_shape"
-    assert at.multiselect(key="convergence_live_modes").value == list(defaults.modes)
-    assert at.select_slider(key="convergence_lr").value == defaults.lr
-    assert at.number_input(key="convergence_warmup").value == defaults.warmup
-    assert at.number_input(key="convergence_steps").value == defaults.steps
-    assert at.number_input(key="convergence_seed").value == defaults.seed
-    assert at.number_input(key="convergence_seeds").value == len(defaults.seeds)
-    assert at.selectbox(key="convergence_strategy").value == defaults.share_strategy
-    assert at.number_input(key="convergence_groups").value == defaults.num_groups
-    at.radio(key="convergence_experiment").set_value("equal_params").run()
+    assert at.radio(key="convergence.experiment").value == "same_shape"
+    assert at.multiselect(key="convergence.live_modes").value == list(defaults.modes)
+    assert at.select_slider(key="convergence.lr").value == defaults.lr
+    assert at.number_input(key="convergence.warmup").value == defaults.warmup
+    assert at.number_input(key="convergence.steps").value == defaults.steps
+    assert at.number_input(key="convergence.seed").value == defaults.seed
+    assert at.number_input(key="convergence.seeds").value == len(defaults.seeds)
+    assert at.selectbox(key="convergence.strategy").value == defaults.share_strategy
+    assert at.number_input(key="convergence.groups").value == defaults.num_groups
+    at.radio(key="convergence.experiment").set_value("equal_params").run()
     lin = LiveSettings.default("equal_params")
-    assert at.number_input(key="convergence_lin_layers").value == lin.layers
-    assert at.selectbox(key="convergence_lin_strategy").value == lin.share_strategy
-    assert at.number_input(key="convergence_lin_steps").value == lin.steps
-    assert at.number_input(key="convergence_lin_seeds").value == len(lin.seeds)
-    assert at.multiselect(key="convergence_lin_lr_factors").value == list(lin.lr_factors)
-    assert at.multiselect(key="convergence_lin_sweep_warmups").value == [lin.warmup]
-    assert at.checkbox(key="convergence_lin_deep").value is lin.flops_reference
+    assert at.number_input(key="convergence.lin_layers").value == lin.layers
+    assert at.selectbox(key="convergence.lin_strategy").value == lin.share_strategy
+    assert at.number_input(key="convergence.lin_steps").value == lin.steps
+    assert at.number_input(key="convergence.lin_seeds").value == len(lin.seeds)
+    assert at.multiselect(key="convergence.lin_lr_factors").value == list(lin.lr_factors)
+    assert at.multiselect(key="convergence.lin_sweep_warmups").value == [lin.warmup]
+    assert at.checkbox(key="convergence.lin_deep").value is lin.flops_reference
 
 
 def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
     """Tiny settings: one row per arm whose mean ± s.d. are the seeds' own numbers, and a computed verdict."""
     at = new_page()
-    at.radio(key="convergence_experiment").set_value("equal_params").run()
-    at.number_input(key="convergence_lin_steps").set_value(3)
-    at.number_input(key="convergence_lin_seeds").set_value(2)
-    at.button(key="convergence_train").click().run()
+    at.radio(key="convergence.experiment").set_value("equal_params").run()
+    at.number_input(key="convergence.lin_steps").set_value(3)
+    at.number_input(key="convergence.lin_seeds").set_value(2)
+    at.button(key="convergence.train").click().run()
     assert not at.exception, at.exception
-    run = at.session_state["convergence_run"]
+    run = at.session_state["convergence.run"]
     assert run.done and run.experiment == "equal_params" and run.settings.seeds == (0, 1)
     rows = table(at, "FLOPs / token")
     losses = run.losses()
@@ -217,7 +217,7 @@ def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
     assert list(rows["FLOPs / token"])[1] == 2 * list(rows["FLOPs / token"])[0]  # … and twice the FLOPs
     sweep = table(at, "validation loss (picks)")
     assert len(sweep) == 3 and sweep["tuned arm"].sum() == 1
-    seeds_chart = {t["name"]: t for t in charts(at)["convergence_live_seeds"]["data"] if t["type"] == "scatter"}
+    seeds_chart = {t["name"]: t for t in charts(at)["convergence.live_seeds"]["data"] if t["type"] == "scatter"}
     assert seeds_chart[run.labels()["shared"]]["y"] == pytest.approx(list(losses["shared"].values()))
     expected = verdicts.lin_verdict(losses, run.short_labels(), 2.0, 3, run.tuned_key() == "unshared", 3,
                                     frequency_only_loss(live_data()))
@@ -227,39 +227,39 @@ def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
 
 def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     at = new_page()
-    at.number_input(key="convergence_steps").set_value(4)
-    at.number_input(key="convergence_warmup").set_value(2)
-    at.button(key="convergence_train").click().run()
+    at.number_input(key="convergence.steps").set_value(4)
+    at.number_input(key="convergence.warmup").set_value(2)
+    at.button(key="convergence.train").click().run()
     assert not at.exception, at.exception
-    run = at.session_state["convergence_run"]
+    run = at.session_state["convergence.run"]
     assert run.done and run.rounds == 4 and set(run.curves) == {("none", 0), ("all", 0)}
-    live = {t["name"]: t for t in charts(at)["convergence_live_final"]["data"]}
+    live = {t["name"]: t for t in charts(at)["convergence.live_final"]["data"]}
     assert live["all-shared · train"]["y"] == pytest.approx(run.curves[("all", 0)].loss)
     assert len(live["not shared · train"]["x"]) == 4
-    plateau = charts(at)["convergence_live_final"]["layout"]["shapes"][0]
+    plateau = charts(at)["convergence.live_final"]["layout"]["shapes"][0]
     assert plateau["y0"] == pytest.approx(frequency_only_loss(live_data()))  # the dashed frequency-only line
     summary = table(at, "held-out loss")
     assert list(summary["model"]) == ["not shared", "all-shared"] and (summary["steps"] == 4).all()
     assert list(summary["held-out loss"]) == pytest.approx([run.curves[(m, 0)].held_loss[-1] for m in ("none", "all")])
-    assert "convergence_steptime_live" in charts(at)
+    assert "convergence.steptime_live" in charts(at)
     assert "with one seed (seed 0) — one seed: not evidence" in text(at)
 
     at.run()  # an ordinary rerun shows the same run: nothing retrains
-    assert at.session_state["convergence_run"] is run and run.rounds == 4
-    at.button(key="convergence_train").click().run()  # same settings again: the cached result
-    assert at.session_state["convergence_run"] is run
+    assert at.session_state["convergence.run"] is run and run.rounds == 4
+    at.button(key="convergence.train").click().run()  # same settings again: the cached result
+    assert at.session_state["convergence.run"] is run
 
 
 def test_runs_with_other_seeds_are_listed_side_by_side(fake_zoo):
     """Two finished runs (seeds 0 and 1) appear as two rows holding each model's last held-out loss."""
     at = new_page()
-    at.number_input(key="convergence_steps").set_value(3)
+    at.number_input(key="convergence.steps").set_value(3)
     runs = []
     for seed in (0, 1):
-        at.number_input(key="convergence_seed").set_value(seed)
-        at.button(key="convergence_train").click().run()
+        at.number_input(key="convergence.seed").set_value(seed)
+        at.button(key="convergence.train").click().run()
         assert not at.exception, at.exception
-        runs.append(at.session_state["convergence_run"])
+        runs.append(at.session_state["convergence.run"])
     assert runs[0].settings.seed == 0 and runs[1].settings.seed == 1
     finished = table(at, "seed")
     assert list(finished["seed"]) == [0, 1] and (finished["steps"] == 3).all()
@@ -279,9 +279,9 @@ def stop_when(at: AppTest, rounds: int) -> threading.Thread:
     def watch():
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            shared = at.session_state.get("convergence_shared")
+            shared = at.session_state.get("convergence.shared")
             if shared is not None and shared.rounds >= rounds:
-                at.session_state["convergence_stop_flag"] = True
+                at.session_state["convergence.stop_flag"] = True
                 return
             time.sleep(0.02)
     thread = threading.Thread(target=watch, daemon=True)
@@ -291,28 +291,28 @@ def stop_when(at: AppTest, rounds: int) -> threading.Thread:
 
 def test_stop_is_honoured_and_train_resumes(fake_zoo):
     at = new_page()
-    at.number_input(key="convergence_steps").set_value(500)
-    at.button(key="convergence_train").click()
+    at.number_input(key="convergence.steps").set_value(500)
+    at.button(key="convergence.train").click()
     watcher = stop_when(at, 2)
     at.run()
     watcher.join()
     assert not at.exception, at.exception
-    shared, run = at.session_state["convergence_shared"], at.session_state["convergence_run"]
+    shared, run = at.session_state["convergence.shared"], at.session_state["convergence.run"]
     assert shared.state == shared_run.STOPPED, "the only session watching it stopped it: its worker is free again"
     assert run.stopped and 2 <= run.rounds < 500
     assert len({len(c.loss) for c in run.curves.values()}) == 1, "interleaved: every model stopped at one step"
     assert any("Stopped after" in w.value for w in at.warning)
 
     done = shared.rounds
-    at.button(key="convergence_stop").click().run()  # pressing Stop again trains nothing
+    at.button(key="convergence.stop").click().run()  # pressing Stop again trains nothing
     assert shared.rounds == done and shared.state == shared_run.STOPPED
 
-    at.button(key="convergence_train").click()  # same settings: go on from where it stopped
+    at.button(key="convergence.train").click()  # same settings: go on from where it stopped
     watcher = stop_when(at, done + 2)
     at.run()
     watcher.join()
-    assert at.session_state["convergence_shared"] is shared and done + 2 <= shared.rounds < 500
-    assert at.session_state["convergence_run"].curves[("all", 0)].steps == list(range(1, shared.rounds + 1))
+    assert at.session_state["convergence.shared"] is shared and done + 2 <= shared.rounds < 500
+    assert at.session_state["convergence.run"].curves[("all", 0)].steps == list(range(1, shared.rounds + 1))
 
 
 def count_steps(monkeypatch) -> list[int]:
@@ -332,31 +332,31 @@ def test_two_sessions_pressing_train_with_equal_settings_share_one_run(fake_zoo,
     sessions = [new_page(), new_page()]
     taken = count_steps(monkeypatch)
     for at in sessions:
-        at.number_input(key="convergence_steps").set_value(6)
-        at.number_input(key="convergence_warmup").set_value(2)
-        at.button(key="convergence_train").click()
+        at.number_input(key="convergence.steps").set_value(6)
+        at.number_input(key="convergence.warmup").set_value(2)
+        at.button(key="convergence.train").click()
     other = threading.Thread(target=sessions[1].run)
     other.start()
     sessions[0].run()
     other.join(600)
     for at in sessions:
         assert not at.exception, at.exception
-    a, b = (at.session_state["convergence_run"] for at in sessions)
+    a, b = (at.session_state["convergence.run"] for at in sessions)
     assert a is b and a.done and a.rounds == 6
     assert len(taken) == 6 * 2, "two models × 6 steps, trained once for both sessions"
     tables = [table(at, "held-out loss") for at in sessions]
     assert tables[0].equals(tables[1])
     assert list(tables[0]["held-out loss"]) == pytest.approx([a.curves[(m, 0)].held_loss[-1] for m in ("none", "all")])
-    assert [charts(at)["convergence_live_final"]["data"] for at in sessions][0] == \
-        charts(sessions[1])["convergence_live_final"]["data"]
+    assert [charts(at)["convergence.live_final"]["data"] for at in sessions][0] == \
+        charts(sessions[1])["convergence.live_final"]["data"]
 
     # a third student, later: answered from the cache (memory, and the disk folder a replica would read)
     third = new_page()
-    third.number_input(key="convergence_steps").set_value(6)
-    third.number_input(key="convergence_warmup").set_value(2)
-    third.button(key="convergence_train").click().run()
-    assert third.session_state["convergence_run"] is a and len(taken) == 12
-    key = third.session_state["convergence_shared"].key
+    third.number_input(key="convergence.steps").set_value(6)
+    third.number_input(key="convergence.warmup").set_value(2)
+    third.button(key="convergence.train").click().run()
+    assert third.session_state["convergence.run"] is a and len(taken) == 12
+    key = third.session_state["convergence.shared"].key
     assert (run_store.runs_folder() / key / "run.json").exists()
 
 

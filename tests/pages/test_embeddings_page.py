@@ -59,34 +59,34 @@ def test_default_page_shows_all_four_parts(app):
 
 
 def test_ngram_range_widgets_change_the_ngrams_and_refuse_a_reversed_range(app):
-    app.number_input(key=f"{S}_dim").set_value(16)
-    app.number_input(key=f"{S}_nmin").set_value(3)
+    app.number_input(key=f"{S}.dim").set_value(16)
+    app.number_input(key=f"{S}.nmin").set_value(3)
     _rerun(app)
     assert not _errors(app)
     assert set(_frame(app, "n-gram")["n"].dropna()) == {3, 4}
     assert any("16-dim vector" in c.value for c in app.caption)
-    app.number_input(key=f"{S}_nmax").set_value(2)
+    app.number_input(key=f"{S}.nmax").set_value(2)
     _rerun(app)
     assert "reversed" in _errors(app)
     assert any("Fix the hashing settings" in i.value for i in app.info)
 
 
 def test_dimension_zero_gives_a_clear_message(app):
-    app.number_input(key=f"{S}_dim").set_value(0)
+    app.number_input(key=f"{S}.dim").set_value(0)
     _rerun(app)
     assert "dimension must be at least 1" in _errors(app)
 
 
 def test_seed_and_pooling_change_the_vector(app):
-    app.number_input(key=f"{S}_dim").set_value(16)
+    app.number_input(key=f"{S}.dim").set_value(16)
     _rerun(app)
     before = _frame(app, "n-gram")
-    app.number_input(key=f"{S}_seed").set_value(5)
+    app.number_input(key=f"{S}.seed").set_value(5)
     _rerun(app)
     after = _frame(app, "n-gram")
     assert list(after["n-gram"]) == list(before["n-gram"])
     assert list(after["64-bit hash"])[:-1] != list(before["64-bit hash"])[:-1]
-    app.radio(key=f"{S}_pooling").set_value("sum")
+    app.radio(key=f"{S}.pooling").set_value("sum")
     _rerun(app)
     table = _frame(app, "n-gram")
     grams = table[table["n-gram"] != "pooled"]
@@ -95,24 +95,24 @@ def test_seed_and_pooling_change_the_vector(app):
 
 
 def test_token_picker_and_typed_words(app):
-    app.selectbox(key=f"{S}_token").set_value("king")
+    app.selectbox(key=f"{S}.token").set_value("king")
     _rerun(app)
     assert list(_frame(app, "n-gram")["n-gram"])[0] == "<k"
-    app.radio(key=f"{S}_mode").set_value("type any word")
+    app.radio(key=f"{S}.mode").set_value("type any word")
     _rerun(app)
-    app.text_input(key=f"{S}_word").set_value("Unbelievably")
+    app.text_input(key=f"{S}.word").set_value("Unbelievably")
     _rerun(app)
     assert not _errors(app)
     assert list(_frame(app, "n-gram")["n-gram"])[0] == "<u"  # lower-cased like the tokenizer does
     pieces = " · ".join(load_tokenizer().encode("unbelievably", add_special_tokens=False).tokens)
     assert len(pieces.split(" · ")) > 1 and any(pieces in i.value for i in app.info)
-    app.text_input(key=f"{S}_word").set_value("\u200b ")
+    app.text_input(key=f"{S}.word").set_value("\u200b ")
     _rerun(app)
     assert "no visible characters" in _errors(app)
 
 
 def test_sharing_picker_shows_learned_rows_or_says_the_cell_is_missing(app):
-    app.selectbox(key=f"{S}_sharing").set_value("all")
+    app.selectbox(key=f"{S}.sharing").set_value("all")
     _rerun(app)
     strips = next(t for t in _figure_titles(app) if "learned rows" in t)
     assert strips
@@ -122,8 +122,8 @@ def test_sharing_picker_shows_learned_rows_or_says_the_cell_is_missing(app):
 
 
 def test_threshold_and_neighbour_sliders(app):
-    app.slider(key=f"{S}_threshold").set_value(0.8)
-    app.slider(key=f"{S}_k").set_value(4)
+    app.slider(key=f"{S}.threshold").set_value(0.8)
+    app.slider(key=f"{S}.k").set_value(4)
     _rerun(app)
     assert any(m.label == "Nearest other ≥ 0.80" for m in app.metric)
     pairs = _frame(app, "nearest")
@@ -133,8 +133,8 @@ def test_threshold_and_neighbour_sliders(app):
 
 
 def test_size_widgets(app):
-    app.select_slider(key=f"{S}_E").set_value(32)
-    app.radio(key=f"{S}_dtype").set_value("int8")
+    app.select_slider(key=f"{S}.E").set_value(32)
+    app.radio(key=f"{S}.dtype").set_value("int8")
     _rerun(app)
     sizes = _frame(app, "embedding share")
     row = sizes[(sizes["model"] == "bert-base") & (sizes["embedding"] == "factorized")].iloc[0]
@@ -147,9 +147,9 @@ def test_size_widgets(app):
 
 
 def test_latency_widgets(app):
-    app.select_slider(key=f"{S}_batch").set_value(256)
+    app.select_slider(key=f"{S}.batch").set_value(256)
     _rerun(app)
     assert any("batch of 256 tokens" in t for t in _figure_titles(app))
-    app.button(key=f"{S}_remeasure").click()
+    app.button(key=f"{S}.remeasure").click()
     _rerun(app)
-    assert app.session_state[f"{S}_nonce"] == 1
+    assert app.session_state[f"{S}.nonce"] == 1

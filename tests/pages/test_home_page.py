@@ -28,11 +28,11 @@ def home():
 @pytest.mark.parametrize("pooler", [True, False])
 def test_the_waterfall_is_the_counter(home, pooler):
     if not pooler:
-        home.toggle(key="home_pooler").set_value(False).run()
+        home.toggle(key="home.pooler").set_value(False).run()
         assert home.query_params["pooler"] in ("0", ["0"])
     bert, factorized, shared = (count_parameters(albert_base(E, s, pooler)).total
                                 for E, s in ((768, "none"), (128, "none"), (128, "all")))
-    trace = charts(home)["home_waterfall"]["data"][0]
+    trace = charts(home)["home.waterfall"]["data"][0]
     y = values(trace["y"])
     assert y == pytest.approx([bert / 1e6, (factorized - bert) / 1e6, factorized / 1e6,
                                (shared - factorized) / 1e6, shared / 1e6])
@@ -50,9 +50,9 @@ def test_the_layer_stack_counts_one_block_against_twelve(home):
     unshared, shared = count_parameters(albert_base(768, "none", True)), count_parameters(albert_base(128, "all", True))
     block = (unshared.by_component["attention"] + unshared.by_component["ffn"]) / 12 / 1e6
     one = (shared.by_component["attention"] + shared.by_component["ffn"]) / 1e6
-    notes = " ".join(a["text"] for a in charts(home)["home_stack"]["layout"]["annotations"])
+    notes = " ".join(a["text"] for a in charts(home)["home.stack"]["layout"]["annotations"])
     assert f"12 × {block:.2f}M = {12 * block:.1f}M" in notes and f"{one:.2f}M, run 12×" in notes
     assert "L12 · block 12" in notes  # BERT: every layer its own block
     assert notes.count("· block 1 ") == 12 + 1  # ALBERT: all 12 layers run block 1 (and BERT's layer 1)
-    config = json.loads(next(c for c in home.get("plotly_chart") if c.key == "home_stack").proto.config)
+    config = json.loads(next(c for c in home.get("plotly_chart") if c.key == "home.stack").proto.config)
     assert config["toImageButtonOptions"]["filename"] == "albertviz-home-stack"

@@ -57,18 +57,18 @@ def assert_modebar(at) -> None:
 
 def test_a_parameter_link_opens_that_view_and_widgets_write_back():
     at = open_page("parameters", preset="bert-large", sharing="all", strategy="cycle", M="3")
-    assert at.selectbox(key="params_preset").value == "bert-large"
-    assert at.radio(key="params_sharing").value == "all"
-    assert at.selectbox(key="params_strategy").value == "cycle"
-    assert at.number_input(key="params_groups").value == 3
+    assert at.selectbox(key="parameters.preset").value == "bert-large"
+    assert at.radio(key="parameters.sharing").value == "all"
+    assert at.selectbox(key="parameters.strategy").value == "cycle"
+    assert at.number_input(key="parameters.groups").value == 3
     cfg = PRESETS["bert-large"].with_(sharing="all", share_strategy="cycle", num_groups=3)
     assert metric(at, "Unique parameters") == f"{count_parameters(cfg).total / 1e6:,.2f}M"
     assert not at.toast
     assert_modebar(at)
 
-    at.number_input(key="params_groups").set_value(4).run()
+    at.number_input(key="parameters.groups").set_value(4).run()
     assert at.query_params["M"] == ["4"] or at.query_params["M"] == "4"
-    at.toggle(key="params_tables_pooler").set_value(False).run()
+    at.toggle(key="parameters.tables_pooler").set_value(False).run()
     assert "pooler" in at.query_params
     # the copy-link control carries the same view
     assert "preset=bert-large" in link(at) and "M=4" in link(at) and "pooler=0" in link(at)
@@ -77,7 +77,7 @@ def test_a_parameter_link_opens_that_view_and_widgets_write_back():
 def test_defaults_stay_out_of_the_url():
     at = open_page("parameters")
     assert not {k for k in at.query_params if k != "lecture"}
-    at.selectbox(key="params_preset").set_value("bert-base").run()
+    at.selectbox(key="parameters.preset").set_value("bert-base").run()
     assert dict(at.query_params) in ({"preset": "bert-base"}, {"preset": ["bert-base"]})  # fields follow it
 
 
@@ -91,7 +91,7 @@ def test_defaults_stay_out_of_the_url():
 def test_a_bad_parameter_falls_back_to_the_default_with_a_notice(params, words):
     at = open_page("parameters", **params)
     assert words in notices(at)
-    assert at.selectbox(key="params_preset").value == "albert-base"
+    assert at.selectbox(key="parameters.preset").value == "albert-base"
     assert metric(at, "Unique parameters") == f"{count_parameters(PRESETS['albert-base']).total / 1e6:,.2f}M"
     assert not set(params) & set(at.query_params)  # the bad value left the URL
 
@@ -101,18 +101,18 @@ def test_a_bad_parameter_falls_back_to_the_default_with_a_notice(params, words):
 def test_an_attention_link_opens_two_models_layer_and_head(fake_zoo):
     at = open_page("attention", model="all-full", compare="1", model2="ffn-full", layer="2", head="2",
                    text="A short sentence about kings.")
-    assert at.selectbox(key="attention-model").value == "all-full"
-    assert at.toggle(key="attention-compare").value is True
-    assert at.selectbox(key="attention-model-b").value == "ffn-full"
-    assert at.selectbox(key="attention-layer").value == 2 and at.selectbox(key="attention-head").value == 2
-    assert at.text_input(key="attention-text").value == "A short sentence about kings."
+    assert at.selectbox(key="attention.model").value == "all-full"
+    assert at.toggle(key="attention.compare").value is True
+    assert at.selectbox(key="attention.model_b").value == "ffn-full"
+    assert at.selectbox(key="attention.layer").value == 2 and at.selectbox(key="attention.head").value == 2
+    assert at.text_input(key="attention.text").value == "A short sentence about kings."
     assert not at.toast and not at.warning
     assert_modebar(at)
 
 
 def test_an_attention_link_with_a_layer_the_model_lacks_shows_layer_1(fake_zoo):
     at = open_page("attention", model="all-full", layer="99", mask="999")
-    assert at.selectbox(key="attention-layer").value == 1
+    assert at.selectbox(key="attention.layer").value == 1
     assert "`layer=99` is not one of the choices" in notices(at)
     assert "`mask=999`" in notices(at)
 
@@ -120,22 +120,22 @@ def test_an_attention_link_with_a_layer_the_model_lacks_shows_layer_1(fake_zoo):
 def test_a_hidden_states_link_and_its_charts(fake_zoo):
     at = open_page("hidden_states", modelA="all-full", modelB="ffn-full", similarity="linear CKA",
                    surgery="factorize", E="64")
-    assert at.selectbox(key="hidden_states_model_a").value == "all-full"
-    assert at.selectbox(key="hidden_states_model_b").value == "ffn-full"
-    assert at.radio(key="hidden_states_similarity").value == "linear CKA"
-    assert at.slider(key="hidden_states_rank").value == 64
+    assert at.selectbox(key="hidden_states.model_a").value == "all-full"
+    assert at.selectbox(key="hidden_states.model_b").value == "ffn-full"
+    assert at.radio(key="hidden_states.similarity").value == "linear CKA"
+    assert at.slider(key="hidden_states.rank").value == 64
     assert not at.toast
     assert_modebar(at)
-    at.radio(key="hidden_states_similarity").set_value("cosine").run()
+    at.radio(key="hidden_states.similarity").set_value("cosine").run()
     assert "similarity" not in at.query_params  # back at its default
 
 
 def test_an_embeddings_link(fake_zoo):
     at = open_page("embeddings", nmin="3", E="64", token="king", dim="nope")
-    assert at.number_input(key="embeddings_nmin").value == 3
-    assert at.select_slider(key="embeddings_E").value == 64
-    assert at.selectbox(key="embeddings_token").value == "king"
-    assert at.number_input(key="embeddings_dim").value == 128 and "`dim=nope`" in notices(at)
+    assert at.number_input(key="embeddings.nmin").value == 3
+    assert at.select_slider(key="embeddings.E").value == 64
+    assert at.selectbox(key="embeddings.token").value == "king"
+    assert at.number_input(key="embeddings.dim").value == 128 and "`dim=nope`" in notices(at)
     assert_modebar(at)
 
 
@@ -144,14 +144,14 @@ def test_an_embeddings_link(fake_zoo):
 def test_a_page_visited_again_comes_back_as_it_was_left(fake_zoo):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     at.switch_page(page_file("parameters")).run()
-    at.selectbox(key="params_preset").set_value("bert-base").run()
-    at.radio(key="params_sharing").set_value("ffn").run()
-    at.number_input(key="params_groups").set_value(2).run()
+    at.selectbox(key="parameters.preset").set_value("bert-base").run()
+    at.radio(key="parameters.sharing").set_value("ffn").run()
+    at.number_input(key="parameters.groups").set_value(2).run()
     at.switch_page(page_file("quiz")).run()
     assert not at.exception
     at.query_params.clear()  # the menu drops a page's query string
     at.switch_page(page_file("parameters")).run()
     assert not at.exception
-    assert at.selectbox(key="params_preset").value == "bert-base"
-    assert at.radio(key="params_sharing").value == "ffn" and at.number_input(key="params_groups").value == 2
+    assert at.selectbox(key="parameters.preset").value == "bert-base"
+    assert at.radio(key="parameters.sharing").value == "ffn" and at.number_input(key="parameters.groups").value == 2
     assert not at.toast

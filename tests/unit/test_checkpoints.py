@@ -469,14 +469,14 @@ def test_attention_page_runs_with_a_checkpoint(app_env, key):
     from conftest import charts
 
     at = app("attention")
-    at.selectbox(key="attention-model").set_value(key).run()
+    at.selectbox(key="attention.model").set_value(key).run()
     assert not page_problems(at), page_problems(at)
     drawn = charts(at)
-    assert {f"attention-head-map-{key}", f"attention-grid-{key}"} <= set(drawn)
+    assert {f"attention.head_map.{key}", f"attention.grid.{key}"} <= set(drawn)
     if key == "hf:tiny-albert":  # its own MLM head guesses, in the section that follows the picker
-        assert f"attention-mask-chart-{key}" in drawn
+        assert f"attention.mask_chart.{key}" in drawn
     else:  # a base model has no head: left out of "Mask a token" with the reason, never an error
-        assert f"attention-mask-chart-{key}" not in drawn
+        assert f"attention.mask_chart.{key}" not in drawn
         assert any("cannot fill in [MASK]" in i.value for i in at.info)
 
 
@@ -484,16 +484,16 @@ def test_hidden_states_page_runs_with_a_checkpoint(app_env):
     from conftest import charts, values
 
     at = app("hidden_states")
-    at.selectbox(key="hidden_states_model_a").set_value("hf:tiny-bert").run()
-    at.selectbox(key="hidden_states_model_b").set_value("hf:tiny-albert").run()
+    at.selectbox(key="hidden_states.model_a").set_value("hf:tiny-bert").run()
+    at.selectbox(key="hidden_states.model_b").set_value("hf:tiny-albert").run()
     assert not page_problems(at), page_problems(at)
-    fig = charts(at)["hidden_states_fig1"]
+    fig = charts(at)["hidden_states.fig1"]
     lengths = {t["name"]: len(values(t["y"])) for t in fig["data"] if t.get("xaxis", "x") == "x"}
     assert sorted(lengths.values()) == [2, 3]  # the checkpoints' own layer counts
 
 
 def test_an_unavailable_checkpoint_picked_shows_why_and_the_page_goes_on(app_env):
     at = app("attention")
-    at.selectbox(key="attention-model").set_value("hf:old-bert").run()
+    at.selectbox(key="attention.model").set_value("hf:old-bert").run()
     assert not at.exception
     assert any("pytorch_model.bin" in e.value and "never loads it" in e.value for e in at.error)

@@ -1,0 +1,60 @@
+"""The Attention page's model runs, cached per model × sentence: maps, the head grid, bertviz pages, [MASK] guesses.
+
+Kept out of views/attention.py so the page is only its controls and draw functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from albertviz.analysis.measures import same_weights_spread
+from albertviz.core.sharing import layer_plan
+from albertviz.figures import attention as fa
+from albertviz.figures import bertviz_offline
+from albertviz_app.ui.models import label, load_model
+
+GRID_TOKENS = 32  # the grid draws L·heads maps; more tokens than this make the page slow to send
+BERTVIZ_TOKENS = 48  # bertviz draws T² lines per head; beyond this it is unreadable anyway
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(model_key: str, text: str, pair: str | None) -> dict:
+    """Tokens and attention (L, heads, T, T) of one model on one sentence (pair)."""
+    model = load_model(model_key)
+    enc, out = model.run(text, pair)
+    attn = np.stack([a[0].float().numpy() for a in out.attentions])
+    return {"enc": enc, "attn": attn, "config": model.config, "summary": fa.layer_summary(attn, enc.tokens)}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def grid_figure(model_key: str, text: str, pair: str | None):
+    r = run(model_key, text, pair)
+    return fa.attention_grid(r["attn"], r["enc"].tokens, max_tokens=GRID_TOKENS, title=label(model_key))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def bertviz_html(model_key: str, text: str, pair: str | None, view: str, layer: int) -> str:
+    r = run(model_key, text, pair)
+    n = min(len(r["enc"].tokens), BERTVIZ_TOKENS)
+    b_start = r["enc"].type_ids.index(1) if 1 in r["enc"].type_ids[:n] else None
+    attn = r["attn"][:, :, :n, :n]
+    if view == "head":
+        return bertviz_offline.head_view_html(attn, r["enc"].tokens[:n], b_start, layer=layer)
+    return bertviz_offline.model_view_html(attn, r["enc"].tokens[:n], b_start)
+
+
+def same_weights_sentence(cfg, entropy) -> str:
+    """What this sentence's maps show about shared attention blocks, computed (never a fixed claim)."""
+    spread = same_weights_spread(layer_plan(cfg), entropy)
+    if not spread:
+        return "**On this sentence:** every layer has attention weights of its own (no block is shared)."
+    widest = max(spread, key=lambda b: b["max"] - b["min"])
+    return (f"**On this sentence:** layers {', '.join(map(str, widest['layers']))} run the very same attention "
+            f"block, yet their entropies range from {widest['min']:.2f} to {widest['max']:.2f} — same weights, "
+            "different attention, because each layer gets a different input.")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def predict(model_key: str, masked_text: str, top_k: int, hidden: str) -> list[dict]:
+    return load_model(model_key).predict_masked(masked_text, top_k=top_k, target=hidden)
