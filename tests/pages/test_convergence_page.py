@@ -122,6 +122,7 @@ def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
 
 
 
+@pytest.mark.slow
 def test_timing_the_zoo_shape_puts_parameters_next_to_step_time(fake_zoo):
     """The button times the four sharing modes in turn; the parameter bars are count_parameters' ratios."""
     at = new_page()
@@ -198,6 +199,7 @@ def test_live_widgets_start_at_the_settings_make_bench_times(fake_zoo):
     assert at.checkbox(key="convergence_lin_deep").value is lin.flops_reference
 
 
+@pytest.mark.slow
 def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
     """Tiny settings: one row per arm whose mean ± s.d. are the seeds' own numbers, and a computed verdict."""
     at = new_page()
@@ -228,6 +230,7 @@ def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
     assert "*Live, equal parameters (Lin et al.'s comparison):* " + " ".join(expected) in text(at)
 
 
+@pytest.mark.slow
 def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     at = new_page()
     at.number_input(key="convergence_steps").set_value(4)
@@ -253,6 +256,7 @@ def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     assert at.session_state["convergence_run"] is run
 
 
+@pytest.mark.slow
 def test_runs_with_other_seeds_are_listed_side_by_side(fake_zoo):
     """Two finished runs (seeds 0 and 1) appear as two rows holding each model's last held-out loss."""
     at = new_page()
@@ -330,6 +334,7 @@ def count_steps(monkeypatch) -> list[int]:
     return taken
 
 
+@pytest.mark.slow
 def test_two_sessions_pressing_train_with_equal_settings_share_one_run(fake_zoo, monkeypatch):
     """Two students, same settings, Train at the same time: one training, the same finished numbers on both pages."""
     sessions = [new_page(), new_page()]

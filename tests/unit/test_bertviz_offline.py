@@ -101,6 +101,7 @@ def test_safe_json_round_trips_and_hides_markup():
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("view", ["head", "model"])
 def test_views_render_in_headless_chromium_with_no_network(tmp_path, view, chromium):
     file = tmp_path / f"bertviz_{view}.html"

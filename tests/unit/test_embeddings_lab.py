@@ -26,6 +26,7 @@ TOKENS = ["playing", "##ing", "thou", "[CLS]", "naïve", "x"]
 
 # ---------------------------------------------------------------- hashing, step by step
 
+@pytest.mark.slow
 def test_hashing_is_deterministic_across_processes():
     """Two fresh interpreters (with different str-hash salts) produce bit-identical vectors and hashes."""
     script = (
