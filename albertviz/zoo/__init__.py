@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
+from tokenizers import Tokenizer
 
 from albertviz.core.config import ModelConfig
 from albertviz.core.embeddings import hashed_table
@@ -82,7 +83,7 @@ class ZooModel:
     name: str
     encoder: Encoder
     head: MLMHead | None
-    tokenizer: object
+    tokenizer: Tokenizer
     entry: dict
 
     @property
