@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup dev browser corpus nginx run class test lint bench zoo load gc-soak screenshots clean
+.PHONY: setup dev browser corpus nginx run class test test-fast lint bench zoo load gc-soak screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,12 +54,19 @@ HOST ?= 127.0.0.1
 class: setup nginx
 	$(PY) -m deploy.classroom --replicas $(REPLICAS) --port $(PORT) --host $(HOST)
 
+# Everything, as CI runs it (.ci/run): lint, type check, then every test including browsers, servers and training.
 test: dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
-lint: dev
+# The quick loop while editing: no browser, no server, no training (`slow`); needs neither Chromium nor nginx.
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -q -m "not browser and not slow"
+
+lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: dev
 	$(PY) -m bench
