@@ -134,6 +134,7 @@ def test_the_manifests_figures_are_what_the_shipped_weights_give(sharing, embedd
     assert m["n_everyday"] == e["everyday"]["n_items"] >= 100
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sharing, embedding, seed",
                          cases("held_out", [(s, e, 0) for s, e in CELLS] + [c for c in SEEDED if c[2]]))
 def test_every_cell_beats_the_unigram_baseline_two_and_a_half_times(sharing, embedding, seed):
