@@ -165,6 +165,7 @@ def test_every_cell_guesses_everyday_words_twice_as_well_as_a_constant(sharing, 
     assert m["everyday"] >= 2 * m["constant"], m
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sharing, embedding", cases("entropy", CELLS))
 def test_every_cell_attends_to_context_in_most_layers(sharing, embedding, data):
     zm = zoo.load(sharing, embedding)
