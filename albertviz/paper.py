@@ -166,7 +166,7 @@ def table_4_avg_delta(E: int, sharing: str) -> float:  # noqa: N803
 def table_3_best_e(sharing: str) -> int:
     """The embedding size with the highest Table 3 Avg under a sharing mode."""
     rows = {E: avg for (s, E), (_, avg) in ALBERT_TABLE_3.items() if s == sharing}
-    return max(rows, key=rows.get)
+    return max(rows, key=rows.__getitem__)
 
 
 def same_shape_speedup() -> float:

@@ -113,7 +113,8 @@ def hashed_vectors(vocab: tuple[str, ...], dim: int, n_min: int = 2, n_max: int 
     counts = np.array([len(grams) for grams in grams_per_token], dtype=np.float64)[:, None]
     rows = np.repeat(np.arange(len(vocab)), counts[:, 0].astype(np.int64))
     # token × n-gram incidence times the n-grams' bytes: integer sums, exact in float64
-    incidence = torch.sparse_coo_tensor(np.stack([rows, np.asarray(cols)]), torch.ones(len(cols), dtype=torch.float64),
+    indices = torch.from_numpy(np.stack([rows, np.asarray(cols)]))
+    incidence = torch.sparse_coo_tensor(indices, torch.ones(len(cols), dtype=torch.float64),
                                         (len(vocab), len(index)), check_invariants=False)
     unique_bytes = torch.from_numpy(_ngram_byte_rows(list(index), dim, seed).astype(np.float64))
     acc = torch.sparse.mm(incidence, unique_bytes).numpy()
@@ -147,6 +148,8 @@ def _embedding(n: int, dim: int) -> nn.Embedding:
 
 class Embeddings(nn.Module):
     """Word + position + token-type vectors in E dims, LayerNorm, then E→H if E < H."""
+
+    hashed_table: torch.Tensor  # a buffer, registered in __init__ for hashed embeddings only
 
     def __init__(self, config: ModelConfig, vocab: Sequence[str] | None = None) -> None:
         super().__init__()

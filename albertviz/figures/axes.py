@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 
 def log_axis(values: Iterable[float]) -> dict:
     """Keyword arguments for `update_xaxes`/`update_yaxes` (or a layout axis dict) of a readable log axis."""
     positive = [float(v) for v in values if v is not None and math.isfinite(float(v)) and float(v) > 0]
-    axis = {"type": "log", "tickformat": "~g", "minor": {"showgrid": True, "ticks": ""}}
+    axis: dict[str, Any] = {"type": "log", "tickformat": "~g", "minor": {"showgrid": True, "ticks": ""}}
     if positive and math.log10(max(positive)) - math.log10(min(positive)) >= 2:
         axis["dtick"] = 1
     return axis

@@ -35,5 +35,7 @@ def load_data(seq_len: int = 64) -> Data:
     tok = load_tokenizer()
     chunks = make_chunks(tok, seq_len)
     train_idx, held_idx = split(chunks)
-    return Data(torch.from_numpy(chunks).long(), train_idx, held_idx,
-                special_mask(tok, tok.get_vocab_size()), tok.token_to_id("[MASK]"))
+    mask_id = tok.token_to_id("[MASK]")
+    if mask_id is None:
+        raise ValueError("The zoo tokenizer has no [MASK] token.")
+    return Data(torch.from_numpy(chunks).long(), train_idx, held_idx, special_mask(tok, tok.get_vocab_size()), mask_id)

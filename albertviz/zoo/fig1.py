@@ -15,6 +15,7 @@ import argparse
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         cells = [e["name"] for e in zoo.list_models()]
     except zoo.ZooError:
         cells = []
-    result = {"n_chunks": len(ids), "seq_len": ids.shape[1],
+    result: dict[str, Any] = {"n_chunks": len(ids), "seq_len": ids.shape[1],
               "about": "ALBERT Fig. 1 per layer: L2 distance and angle (degrees) between the layer's input "
                        "and output, averaged over tokens, then over held-out corpus chunks.",
               "models": {}, "seeds": {}}
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         except (zoo.ZooError, ValueError) as err:  # a cell being written, or damaged: skip it, the page falls back
             print(f"{key} seed {seed}: skipped ({err})")
             continue
-        entry = fig1_over_chunks(model.encoder, minilm_ids(model, held_out_texts(args.chunks))
+        entry: dict[str, Any] = fig1_over_chunks(model.encoder, minilm_ids(model, held_out_texts(args.chunks))
                                  if key == "minilm-l6" else ids)
         entry["sha256"] = model.entry.get("sha256")
         if seed == 0:

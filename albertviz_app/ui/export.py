@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -42,7 +43,7 @@ def slug(text: str) -> str:
 def modebar_config(key: str, fmt: str | None = None) -> dict:
     """The `config` every st.plotly_chart gets: a download button in the chosen format, named after the chart."""
     fmt = fmt or image_format()
-    options = {"format": fmt, "filename": f"albertviz-{slug(key)}"}
+    options: dict[str, Any] = {"format": fmt, "filename": f"albertviz-{slug(key)}"}
     if fmt == "png":
         options["scale"] = 2  # sharp on a projector
     return {"displaylogo": False, "displayModeBar": True, "toImageButtonOptions": options,

@@ -70,7 +70,7 @@ class Param:
             raise ValueError("is not on/off (use 1 or 0)")
         if self.kind in (int, float):
             try:
-                value = self.kind(raw)
+                value: Any = self.kind(raw)
             except ValueError:
                 raise ValueError(f"is not {'a whole number' if self.kind is int else 'a number'}") from None
             if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
@@ -94,7 +94,7 @@ class ViewState:
         self.notices: list[str] = []
         self.from_link: set[str] = set()  # names whose value this run came from the URL
         self.late: dict[str, Any] = {}  # defaults known only mid-page (see settle)
-        self._link_slot = None
+        self._link_slot: Any = None  # st.empty() slot, made by link_control
 
     def default(self, p: Param) -> Any:
         return self.late[p.name] if p.name in self.late else p.default_value()

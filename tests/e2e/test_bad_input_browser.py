@@ -14,7 +14,7 @@ from bad_inputs import BAD_INPUTS, BLANK, INJECTIONS
 from albertviz.quiz import TOPICS, load_bank
 from albertviz.quiz.engine import practice_session
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def check(app, box: str, name: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from albertviz_app.ui.models import available_models
 from bench.browser import key_css
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PROJECTOR = {"width": 1280, "height": 720}
 

@@ -20,6 +20,8 @@ from bench import load
 from bench.browser import ROOT, StreamlitServer
 from bench.protocol import ProtocolError, Session, run_sync
 
+pytestmark = pytest.mark.slow  # a real `streamlit run` server
+
 SRC = re.compile(r'<script src="([^"]+)" integrity="([^"]+)"></script>')
 
 

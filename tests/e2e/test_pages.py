@@ -16,7 +16,7 @@ from albertviz.analysis.surgery import OPERATIONS
 from albertviz_app.ui.models import available_models, label, load_model
 from albertviz_app.ui.nav import PAGES
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # slug: (words of the page's title, least number of plotly charts once it has run with its defaults)
 EXPECTED = {

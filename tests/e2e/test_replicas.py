@@ -23,6 +23,8 @@ import pytest
 from bench.protocol import ProtocolError, Session, run_sync
 from deploy import classroom
 
+pytestmark = pytest.mark.slow  # real Streamlit replicas behind nginx
+
 PAGE = "parameters"  # a real page that needs no model: the test is about the plumbing
 DISCONNECT_S = 5.0  # a killed replica's students must notice within this long
 

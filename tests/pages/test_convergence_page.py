@@ -7,6 +7,7 @@ code. The live runs are real: tiny models, a few steps on Shakespeare.
 """
 
 import json
+import math
 import threading
 import time
 from dataclasses import replace
@@ -121,6 +122,7 @@ def test_zoo_sections_draw_the_logged_numbers(fake_zoo):
 
 
 
+@pytest.mark.slow
 def test_timing_the_zoo_shape_puts_parameters_next_to_step_time(fake_zoo):
     """The button times the four sharing modes in turn; the parameter bars are count_parameters' ratios."""
     at = new_page()
@@ -130,7 +132,9 @@ def test_timing_the_zoo_shape_puts_parameters_next_to_step_time(fake_zoo):
     params, times = charts(at)["convergence.steptime_zoo"]["data"]
     counts = [count_parameters(zoo_config(m, "full"), include_head=True).total for m in SHARING_MODES]
     assert params["y"] == pytest.approx([c / counts[0] for c in counts])
-    assert times["y"][0] == pytest.approx(1.0) and all(0.3 < t < 3 for t in times["y"])
+    # Measured time: structure, finite and positive only (how much faster is `make bench`'s business, not a test's).
+    assert times["x"] == params["x"] and len(times["y"]) == len(SHARING_MODES)
+    assert times["y"][0] == pytest.approx(1.0) and all(math.isfinite(t) and t > 0 for t in times["y"])
 
 
 def test_page_without_a_zoo_still_works(fake_zoo, monkeypatch, tmp_path):
@@ -195,6 +199,7 @@ def test_live_widgets_start_at_the_settings_make_bench_times(fake_zoo):
     assert at.checkbox(key="convergence.lin_deep").value is lin.flops_reference
 
 
+@pytest.mark.slow
 def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
     """Tiny settings: one row per arm whose mean ± s.d. are the seeds' own numbers, and a computed verdict."""
     at = new_page()
@@ -225,6 +230,7 @@ def test_the_equal_parameter_experiment_runs_and_reports_each_arm(fake_zoo):
     assert "*Live, equal parameters (Lin et al.'s comparison):* " + " ".join(expected) in text(at)
 
 
+@pytest.mark.slow
 def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     at = new_page()
     at.number_input(key="convergence.steps").set_value(4)
@@ -250,6 +256,7 @@ def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     assert at.session_state["convergence.run"] is run
 
 
+@pytest.mark.slow
 def test_runs_with_other_seeds_are_listed_side_by_side(fake_zoo):
     """Two finished runs (seeds 0 and 1) appear as two rows holding each model's last held-out loss."""
     at = new_page()
@@ -327,6 +334,7 @@ def count_steps(monkeypatch) -> list[int]:
     return taken
 
 
+@pytest.mark.slow
 def test_two_sessions_pressing_train_with_equal_settings_share_one_run(fake_zoo, monkeypatch):
     """Two students, same settings, Train at the same time: one training, the same finished numbers on both pages."""
     sessions = [new_page(), new_page()]

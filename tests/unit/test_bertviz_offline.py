@@ -26,8 +26,13 @@ def attention(layers: int = 2, heads: int = 3, T: int = len(HOSTILE), seed: int 
 
 
 @pytest.fixture(scope="module", params=["head", "model"])
-def page(request) -> tuple[str, str]:
-    return request.param, bo.render(request.param, attention(), HOSTILE)
+def page(request):
+    """The self-contained view. Page tests earlier in the same process may have switched bertviz to the app's
+    static files (ui.static_assets), so inline explicitly here and restore the setting afterwards."""
+    served = bo.served_from()
+    bo.serve_assets_from(None)
+    yield request.param, bo.render(request.param, attention(), HOSTILE)
+    bo.serve_assets_from(served)
 
 
 class Elements(HTMLParser):
@@ -101,6 +106,7 @@ def test_safe_json_round_trips_and_hides_markup():
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("view", ["head", "model"])
 def test_views_render_in_headless_chromium_with_no_network(tmp_path, view, chromium):
     file = tmp_path / f"bertviz_{view}.html"

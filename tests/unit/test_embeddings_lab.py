@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from reference import embedding_params, param_count
 
 from albertviz import PRESETS, ConfigError, ModelConfig, count_parameters
 from albertviz.core.embeddings import hash_token, hashed_table, ngram_hash, ngram_vector
@@ -27,6 +28,7 @@ TOKENS = ["playing", "##ing", "thou", "[CLS]", "naïve", "x"]
 
 # ---------------------------------------------------------------- hashing, step by step
 
+@pytest.mark.slow
 def test_hashing_is_deterministic_across_processes():
     """Two fresh interpreters (with different str-hash salts) produce bit-identical vectors and hashes."""
     script = (
@@ -190,42 +192,48 @@ def test_nearest_neighbours_exclude_the_token_itself():
 
 # ---------------------------------------------------------------- sizes
 
-def _embedding_formula(cfg):
-    """Independent count: word table (or none) + positions + segments + LayerNorm (+ E→H projection)."""
-    V, E, H, P, T = cfg.vocab_size, cfg.E, cfg.hidden_size, cfg.max_position_embeddings, cfg.type_vocab_size
-    words = 0 if cfg.embedding == "hashed" else V * E
-    return words + P * E + T * E + 2 * E + (E * H + H if E != H else 0)
+TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.int8}
+
+
+def module_bytes(cfg: ModelConfig, dtype: str) -> int:
+    """Bytes of the real encoder's parameters stored as `dtype`: built on the meta device (no memory), each
+    tensor's element_size() from torch itself — independent of albertviz.core.params.BYTES_PER_PARAM."""
+    with torch.device("meta"):
+        encoder = Encoder(cfg)
+    return sum(p.numel() * p.to(TORCH_DTYPES[dtype]).element_size() for p in encoder.parameters())
 
 
 @pytest.mark.parametrize("e_size", [32, 128, 256])
-def test_every_size_table_number_is_count_parameters(e_size):
+def test_every_size_table_number_matches_the_closed_form_and_the_real_module(e_size):
     rows = sizes.size_rows(e_size)
     assert {(r.model, r.embedding) for r in rows} == {(m, e) for m in sizes.SIZE_MODELS
                                                       for e in ("full", "factorized", "hashed")}
+    assert set(sizes.DTYPES) == set(TORCH_DTYPES)
     for row in rows:
-        report = count_parameters(row.config)
         rec = row.record()
-        assert rec["parameters"] == row.total == report.total
-        assert rec["embedding params"] == report.by_component["embeddings"] == _embedding_formula(row.config)
-        assert rec["embedding share"] == report.by_component["embeddings"] / report.total
+        total, emb = param_count(row.config), embedding_params(row.config)
+        assert rec["parameters"] == row.total == total == count_parameters(row.config).total
+        assert rec["embedding params"] == emb
+        assert rec["embedding share"] == pytest.approx(emb / total, rel=1e-12)
         for dtype in sizes.DTYPES:
-            assert rec[f"MB {dtype}"] == report.bytes(dtype) / 1e6
+            assert rec[f"MB {dtype}"] == pytest.approx(module_bytes(row.config, dtype) / 1e6, rel=1e-12), dtype
         if row.embedding == "factorized":
             assert row.config.E == min(e_size, row.config.hidden_size)
     base = next(r for r in rows if r.model == "bert-base" and r.embedding == "full")
     assert base.total == 109_482_240  # HF BertModel('bert-base-uncased') with pooler
+    assert base.record()["MB fp32"] == pytest.approx(437.93, abs=0.01)  # 4 bytes × 109,482,240
 
 
 def test_eelbert_headline_is_reproduced():
     h = sizes.eelbert_headline()
     tiny = PRESETS["bert-tiny"]
-    assert h.bert_tiny.total == count_parameters(tiny).total
+    assert h.bert_tiny.total == count_parameters(tiny).total == param_count(tiny)
     assert round(h.bert_tiny.total / 1e6, 2) == 4.39  # EELBERT: BERT-tiny has 4.39M parameters
     assert abs(h.bert_tiny.mb["fp32"] - 17.5) < 0.1  # ≈ 17.5 MB in fp32
     assert 0.89 < h.bert_tiny.share < 0.92  # ~90% of it is embeddings
     assert h.eelbert_tiny.total == h.bert_tiny.total - tiny.vocab_size * tiny.hidden_size
     u = h.uno
-    assert u["MB"] == count_parameters(u["config"]).bytes(u["dtype"]) / 1e6
+    assert u["MB"] == pytest.approx(module_bytes(u["config"], u["dtype"]) / 1e6, rel=1e-12)
     assert abs(u["MB"] / sizes.EELBERT_TARGET_MB - 1) < 0.1  # UNO-EELBERT: 1.2 MB ...
     assert 13 < h.shrink < 17  # ... ~15× smaller than BERT-tiny
     assert all(abs(c["off by"]) >= abs(u["off by"]) - 0.005 for c in sizes.uno_candidates())

@@ -1,16 +1,16 @@
 """The quiz bank is valid data with accurate facts, and the engine grades and keeps score correctly.
 
-Numbers in the bank and in generated questions are checked against independent sources: a
-parameter formula written out here, real `Encoder` modules, and the values the papers report.
+Numbers in the bank and in generated questions are checked against independent sources: the
+closed-form parameter formula in tests/reference.py, real `Encoder` modules, and the values the papers report.
 """
 
 import io
-import math
 
 import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT
+from reference import attention_params, ffn_params, param_count, stored_blocks
 
 from albertviz import PRESETS, Encoder, ModelConfig, count_parameters, paper
 from albertviz.core.params import flops_per_token
@@ -64,31 +64,6 @@ def test_at_least_twenty_more_questions_of_every_kind_and_topic(bank):
     assert {"embeddings", "eelbert", "convergence", "strategies", "cost"} <= {q.topic for q in others}
 
 
-def test_ids_are_unique(bank):
-    ids = [q.id for q in bank]
-    assert len(ids) == len(set(ids))
-
-
-def test_choice_questions_have_a_valid_set_of_correct_options(bank):
-    choice = [q for q in bank if q.kind in ("single", "multiple")]
-    assert choice
-    for q in choice:
-        assert len(q.options) >= 2 and len(set(q.options)) == len(q.options), q.id
-        assert q.correct and all(0 <= i < len(q.options) for i in q.correct), q.id
-        assert len(set(q.correct)) == len(q.correct), q.id
-        if q.kind == "single":
-            assert len(q.correct) == 1, q.id
-
-
-def test_explanations_prompts_and_answers_are_not_empty(bank):
-    for q in bank:
-        assert q.prompt.strip() and q.explanation.strip(), q.id
-        if q.kind == "open":
-            assert q.model_answer.strip(), q.id
-        if q.kind == "numeric":
-            assert q.answer is not None and math.isfinite(q.answer) and q.tolerance >= 0, q.id
-
-
 def test_every_page_names_an_existing_page(bank):
     assert set(PAGE_SLUGS) == {p.slug for p in PAGES}, "albertviz.quiz.PAGE_SLUGS must mirror ui.nav.PAGES"
     for q in bank:
@@ -105,52 +80,56 @@ def test_correct_positions_are_not_all_the_same(bank):
 
 GOOD = {"id": "x-1", "topic": "sharing", "kind": "single", "prompt": "P?", "options": ["a", "b"],
         "correct": 1, "explanation": "E.", "page": "parameters"}
+NUMERIC = {k: v for k, v in GOOD.items() if k not in ("options", "correct")} | {"kind": "numeric", "answer": 1}
+OPEN = {k: v for k, v in GOOD.items() if k not in ("options", "correct")} | {"kind": "open", "model_answer": "M."}
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"correct": 2}, "correct option 2"),
-    ({"correct": [1]}, "one correct index"),
-    ({"options": ["a"]}, "at least 2 options"),
-    ({"options": ["a", "a"]}, "same text"),
-    ({"explanation": "  "}, "'explanation' must be non-empty"),
-    ({"page": "nowhere"}, "page must be one of"),
-    ({"topic": "cooking"}, "topic must be one of"),
-    ({"kind": "essay"}, "kind must be one of"),
-    ({"id": "Bad Id"}, "'id' must be"),
-    ({"answer": 3}, "do not belong to a single"),
-    ({"kind": "multiple", "correct": []}, "'correct' must list"),
-    ({"kind": "multiple", "correct": [0, 0]}, "repeats an index"),
-    ({"kind": "numeric", "options": None, "correct": None}, "do not belong"),
-    ({"kind": "open"}, "do not belong"),
+def without(entry: dict, field: str) -> dict:
+    return {k: v for k, v in entry.items() if k != field}
+
+
+# One case per rule parse_bank enforces (facts-related rules are in test_facts_errors_name_the_question).
+@pytest.mark.parametrize("entry, message", [
+    ({**GOOD, "id": "Bad Id"}, "'id' must be"),
+    (without(GOOD, "page"), "missing field"),
+    ({**GOOD, "kind": "essay"}, "kind must be one of"),
+    ({**GOOD, "answer": 3}, "do not belong to a single"),
+    ({**GOOD, "topic": "cooking"}, "topic must be one of"),
+    ({**GOOD, "page": "nowhere"}, "page must be one of"),
+    ({**GOOD, "interview": "yes"}, "'interview' must be true or false"),
+    ({**GOOD, "explanation": "  "}, "'explanation' must be non-empty"),
+    ({**GOOD, "options": ["a"]}, "at least 2 options"),
+    ({**GOOD, "options": ["a", " "]}, "every option must be non-empty"),
+    ({**GOOD, "options": ["a", "a"]}, "same text"),
+    ({**GOOD, "correct": [1]}, "one correct index"),
+    ({**GOOD, "correct": 2}, "correct option 2"),
+    ({**GOOD, "kind": "multiple", "correct": []}, "'correct' must list"),
+    ({**GOOD, "kind": "multiple", "correct": [0, 0]}, "repeats an index"),
+    (without(NUMERIC, "answer"), "needs an 'answer'"),
+    ({**NUMERIC, "answer": float("nan")}, "finite number"),
+    ({**NUMERIC, "abs_tol": -1}, "cannot be negative"),
+    ({**NUMERIC, "unit": 3}, "'unit' must be text"),
+    (without(OPEN, "model_answer"), "model_answer"),
 ])
-def test_malformed_entries_are_refused_with_the_id_and_the_field(change, message):
-    entry = {**GOOD, **change}
-    with pytest.raises(BankError, match="x-1" if "id" not in change else "#1") as err:
+def test_malformed_entries_are_refused_with_the_id_and_the_field(entry, message):
+    with pytest.raises(BankError, match="#1" if entry["id"] == "Bad Id" else "x-1") as err:
         parse_bank([entry])
     assert message in str(err.value)
 
 
-def test_numeric_and_open_entries_are_checked_too():
-    numeric = {k: v for k, v in GOOD.items() if k not in ("options", "correct")} | {"kind": "numeric"}
-    with pytest.raises(BankError, match="needs an 'answer'"):
-        parse_bank([numeric])
-    with pytest.raises(BankError, match="finite number"):
-        parse_bank([numeric | {"answer": float("nan")}])
-    with pytest.raises(BankError, match="cannot be negative"):
-        parse_bank([numeric | {"answer": 1, "abs_tol": -1}])
-    open_card = {k: v for k, v in GOOD.items() if k not in ("options", "correct")} | {"kind": "open"}
-    with pytest.raises(BankError, match="model_answer"):
-        parse_bank([open_card])
-    assert parse_bank([open_card | {"model_answer": "M."}])[0].model_answer == "M."
+def test_well_formed_entries_of_every_kind_parse():
+    single, numeric, open_card = parse_bank([GOOD, NUMERIC | {"id": "x-2"}, OPEN | {"id": "x-3"}])
+    assert single.options == ("a", "b") and single.correct == (1,)
+    assert numeric.answer == 1.0 and open_card.model_answer == "M."
 
 
-def test_duplicate_ids_missing_fields_and_broken_files_are_refused(tmp_path):
+def test_duplicate_ids_non_lists_and_broken_files_are_refused(tmp_path):
     with pytest.raises(BankError, match="used twice"):
         parse_bank([GOOD, GOOD])
-    with pytest.raises(BankError, match="missing field"):
-        parse_bank([{k: v for k, v in GOOD.items() if k != "page"}])
     with pytest.raises(BankError, match="non-empty list"):
         parse_bank({"id": "x"})
+    with pytest.raises(BankError, match="expected a mapping"):
+        parse_bank(["x-1"])
     bad = tmp_path / "bank.yaml"
     bad.write_text("- id: a\n  prompt: colon: here\n", encoding="utf-8")
     with pytest.raises(BankError, match="not valid YAML"):
@@ -161,21 +140,6 @@ def test_duplicate_ids_missing_fields_and_broken_files_are_refused(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ facts
-
-def params_formula(cfg: ModelConfig) -> int:
-    """Parameters of a BERT-style encoder, written out by hand (independent of albertviz.core.params)."""
-    H, E, F = cfg.hidden_size, cfg.E, cfg.intermediate_size
-    emb = (0 if cfg.embedding == "hashed" else cfg.vocab_size * E)
-    emb += (cfg.max_position_embeddings + cfg.type_vocab_size) * E + 2 * E
-    emb += E * H + H if E != H else 0
-    attention = 4 * (H * H + H) + 2 * H
-    ffn = H * F + F + F * H + H + 2 * H
-    groups = cfg.num_groups
-    n_attn = groups if cfg.sharing in ("all", "attention") else cfg.num_layers
-    n_ffn = groups if cfg.sharing in ("all", "ffn") else cfg.num_layers
-    pooler = H * H + H if cfg.pooler else 0
-    return emb + n_attn * attention + n_ffn * ffn + pooler
-
 
 def within(q: Question, value: float) -> bool:
     return grade(q, value).correct
@@ -238,7 +202,7 @@ def test_generated_questions_agree_with_an_independent_formula_and_the_counter()
         q = generated_question(seed)
         cfg = ModelConfig.from_dict(q.config)
         assert q.kind == "numeric" and q.topic == "computed" and q.page == "parameters"
-        assert round(q.answer * 1e6) == params_formula(cfg) == count_parameters(cfg).total
+        assert round(q.answer * 1e6) == param_count(cfg) == count_parameters(cfg).total
         assert f"L = {cfg.num_layers}" in q.prompt and f"H = {cfg.hidden_size}" in q.prompt
         assert cfg.num_groups == 1 or cfg.num_groups < cfg.num_layers
         assert within(q, q.answer * 1.015) and not within(q, q.answer * 1.05)
@@ -254,8 +218,8 @@ def test_the_formula_counts_what_a_real_encoder_holds():
             continue
         seen.add(key)
         real = sum(p.numel() for p in Encoder(cfg).parameters())
-        assert real == params_formula(cfg), cfg.describe()
-        assert num_blocks(cfg)[0] == (cfg.num_groups if cfg.sharing in ("all", "attention") else cfg.num_layers)
+        assert real == param_count(cfg), cfg.describe()
+        assert num_blocks(cfg) == stored_blocks(cfg)
     assert len(seen) >= 6
 
 
@@ -388,14 +352,14 @@ def test_interview_session_uses_open_cards_and_a_timer(bank):
 # ------------------------------------------------------------------------------------------ computed numbers
 
 def independent_answers() -> dict[str, float]:
-    """Every numeric question's answer, worked out here: closed-form counts (params_formula), FLOPs by
+    """Every numeric question's answer, worked out here: closed-form counts (reference.param_count), FLOPs by
     hand, and paper figures read from albertviz.paper's tables — never from albertviz.quiz.facts."""
     albert, bert, tiny = PRESETS["albert-base"], PRESETS["bert-base"], PRESETS["bert-tiny"]
     H, F = 768, 3072
     speed = paper.ALBERT_TABLE_2_SPEEDUP
-    attention, ffn = 4 * (H * H + H) + 2 * H, 2 * H * F + F + H + 2 * H
+    attention, ffn = attention_params(H), ffn_params(H, F)
     t = 1
-    while 12 * 12 * t * t <= params_formula(albert):
+    while 12 * 12 * t * t <= param_count(albert):
         t += 1
     return {
         "sharing-table4-e768": paper.ALBERT_TABLE_4[(768, "all")],
@@ -404,18 +368,18 @@ def independent_answers() -> dict[str, float]:
         "embed-factorized-count": (30000 * 128 + 128 * 768) / 1e6,
         "embed-xxlarge-full": 30000 * 4096 / 1e6,
         "embed-projection-flops": 2 * 128 * 768 / 1e6,
-        "eelbert-bert-tiny": params_formula(tiny) / 1e6,
-        "eelbert-size-mb": 4 * params_formula(tiny) / 1e6,
+        "eelbert-bert-tiny": param_count(tiny) / 1e6,
+        "eelbert-size-mb": 4 * param_count(tiny) / 1e6,
         "lin-sum": 12,
         "cost-layer-flops": 2 * (4 * H * H + 2 * H * F) / 1e6,
         "cost-same-shape-speedup": speed["albert-base"] / speed["bert-base"],
-        "cost-adam-memory": 16 * params_formula(albert) / 1e6,
+        "cost-adam-memory": 16 * param_count(albert) / 1e6,
         "sop-table5-nsp-on-sop": paper.ALBERT_TABLE_5["NSP"]["SOP"],
         "sop-table5-avg": paper.ALBERT_TABLE_5["SOP"]["Avg"] - paper.ALBERT_TABLE_5["NSP"]["Avg"],
         "dropout-table8": paper.ALBERT_TABLE_8_AVG["without dropout"] - paper.ALBERT_TABLE_8_AVG["with dropout"],
         "equal-time-table6": paper.ALBERT_TABLE_6["albert-xxlarge"]["Avg"] - paper.ALBERT_TABLE_6["bert-large"]["Avg"],
-        "quant-int8-albert": params_formula(albert) / 1e6,
-        "quant-times-sharing": 4 * params_formula(bert) / params_formula(albert),
+        "quant-int8-albert": param_count(albert) / 1e6,
+        "quant-times-sharing": 4 * param_count(bert) / param_count(albert),
         "memory-activations-long": t,
     }
 
@@ -451,7 +415,7 @@ def test_paper_figures_quoted_in_texts_come_from_the_tables(bank):
     q5 = card(bank, 5)
     assert "act as a form of regularization" in q5 and "90.4 with dropout, 90.7 without" in q5
     for number in (9, 10):
-        albert_int8 = params_formula(PRESETS["albert-base"]) / 1e6
+        albert_int8 = param_count(PRESETS["albert-base"]) / 1e6
         assert f"{albert_int8:.1f} MB in int8" in card(bank, number) and "activations" in card(bank, number)
     assert "GLUE points" not in " ".join(q.model_answer + q.explanation for q in bank)
 

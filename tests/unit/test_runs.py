@@ -100,6 +100,7 @@ def test_workers_come_from_the_environment(monkeypatch):
             runs.workers_from_env()
 
 
+@pytest.mark.slow
 def test_two_sessions_asking_at_once_share_one_run_that_trains_once(data, steps):
     reg = registry(data, workers=2)
     barrier, got = threading.Barrier(2), {}
@@ -124,6 +125,7 @@ def test_two_sessions_asking_at_once_share_one_run_that_trains_once(data, steps)
     assert len(steps.taken) == TINY.steps * 2 and reg.trained_runs == 1
 
 
+@pytest.mark.slow
 def test_one_worker_three_requests_fifo_positions_and_estimates(data, steps):
     steps.gate.clear()  # hold the first run at its first step
     reg = registry(data)
@@ -142,6 +144,7 @@ def test_one_worker_three_requests_fifo_positions_and_estimates(data, steps):
     assert "the last 3 runs" in reg.rate()[1]  # estimates now come from what was measured
 
 
+@pytest.mark.slow
 def test_stop_on_a_queued_run_removes_it_and_the_others_move_up(data, steps):
     steps.gate.clear()
     reg = registry(data)
@@ -155,6 +158,7 @@ def test_stop_on_a_queued_run_removes_it_and_the_others_move_up(data, steps):
     assert 21 not in steps.taken
 
 
+@pytest.mark.slow
 def test_stop_leaves_a_shared_run_training_and_stops_one_held_alone(data, steps):
     steps.gate.clear()
     long = replace(TINY, steps=40)
@@ -176,6 +180,7 @@ def test_stop_leaves_a_shared_run_training_and_stops_one_held_alone(data, steps)
     assert stopped_at < long.steps
 
 
+@pytest.mark.slow
 def test_an_expired_lease_frees_its_place(data, steps):
     steps.gate.clear()
     clock = Clock()
@@ -196,6 +201,7 @@ def test_an_expired_lease_frees_its_place(data, steps):
     assert c.state == DONE and 31 not in steps.taken
 
 
+@pytest.mark.slow
 def test_views_are_consistent_while_a_run_trains(data):
     """A page reads a run another thread trains: every model at the same step, never done without its scores."""
     reg = registry(data)
@@ -213,6 +219,7 @@ def test_views_are_consistent_while_a_run_trains(data):
     assert run.state == DONE and len(set(seen)) > 1
 
 
+@pytest.mark.slow
 def test_parallel_runs_are_as_deterministic_as_runs_alone(data):
     """Two workers building and training at once give each run the curves it has when trained alone."""
     alone = {}
@@ -227,6 +234,7 @@ def test_parallel_runs_are_as_deterministic_as_runs_alone(data):
         assert curves(run.live) == alone[s]
 
 
+@pytest.mark.slow
 def test_a_finished_run_on_disk_is_reused_by_a_fresh_registry(data, steps, tmp_path):
     first = registry(data, folder=tmp_path)
     run = first.request(TINY, "alice")
@@ -243,6 +251,7 @@ def test_a_finished_run_on_disk_is_reused_by_a_fresh_registry(data, steps, tmp_p
     assert again.live.labels() == run.live.labels() and again.live.grad_logs() == run.live.grad_logs()
 
 
+@pytest.mark.slow
 def test_a_stale_or_broken_record_is_retrained(data, steps, tmp_path):
     reg = registry(data, folder=tmp_path)
     run = reg.request(TINY, "alice")
@@ -259,6 +268,7 @@ def test_a_stale_or_broken_record_is_retrained(data, steps, tmp_path):
     assert len(steps.taken) == n + 2 * TINY.steps
 
 
+@pytest.mark.slow
 def test_the_disk_cache_is_bounded(data, tmp_path):
     run = LiveRun(TINY, data)
     run.run()
@@ -268,6 +278,7 @@ def test_the_disk_cache_is_bounded(data, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["key2", "key3", "key4"]
 
 
+@pytest.mark.slow
 def test_the_memory_cache_is_bounded_but_keeps_active_runs(data, steps):
     steps.gate.clear()
     reg = registry(data, cache_size=2)
@@ -282,6 +293,7 @@ def test_the_memory_cache_is_bounded_but_keeps_active_runs(data, steps):
     assert len([s for s in (50, 51, 52, 53) if reg.get(seeded(s))]) == 2
 
 
+@pytest.mark.slow
 def test_a_failed_run_says_why_and_can_be_asked_for_again(data):
     short = Data(data.chunks[:, :8], data.train_idx, data.held_idx, data.special, data.mask_id)  # wrong length
     reg = registry(short)
@@ -293,6 +305,7 @@ def test_a_failed_run_says_why_and_can_be_asked_for_again(data):
     assert reg.join(60) and again.state == FAILED
 
 
+@pytest.mark.slow
 def test_a_run_asked_for_again_while_it_stops_goes_on(data, steps):
     """Alice stops the run she held alone; Bob asks for it before its worker finished the round: it goes on."""
     steps.gate.clear()

@@ -124,6 +124,7 @@ def measured(sharing: str, embedding: str, seed: int = 0) -> dict:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sharing, embedding, seed", [(s, e, 0) for s, e in CELLS] + [c for c in SEEDED if c[2]])
 def test_the_manifests_figures_are_what_the_shipped_weights_give(sharing, embedding, seed):
     m, e = measured(sharing, embedding, seed), zoo.load(sharing, embedding, seed=seed).entry
@@ -133,6 +134,7 @@ def test_the_manifests_figures_are_what_the_shipped_weights_give(sharing, embedd
     assert m["n_everyday"] == e["everyday"]["n_items"] >= 100
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sharing, embedding, seed",
                          cases("held_out", [(s, e, 0) for s, e in CELLS] + [c for c in SEEDED if c[2]]))
 def test_every_cell_beats_the_unigram_baseline_two_and_a_half_times(sharing, embedding, seed):
@@ -156,12 +158,14 @@ def test_the_everyday_set_is_big_varied_and_not_in_the_training_text():
         assert sentence.replace("[MASK]", target).lower() not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sharing, embedding", cases("everyday", CELLS))
 def test_every_cell_guesses_everyday_words_twice_as_well_as_a_constant(sharing, embedding):
     m = measured(sharing, embedding)
     assert m["everyday"] >= 2 * m["constant"], m
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sharing, embedding", cases("entropy", CELLS))
 def test_every_cell_attends_to_context_in_most_layers(sharing, embedding, data):
     zm = zoo.load(sharing, embedding)
@@ -200,6 +204,7 @@ def test_the_readme_table_is_the_one_the_manifest_gives():
     assert block.strip() == markdown_table().strip()
 
 
+@pytest.mark.slow
 def test_the_training_loss_is_masked_lm_alone():
     """One trainer step's recorded loss equals the masked positions' cross-entropy computed here."""
     data = load_data(64)
@@ -253,6 +258,7 @@ def test_predict_masked_returns_ranked_probabilities_and_the_hidden_words_rank()
         assert pred["target_rank"] > 5 and pred["target_prob"] <= pred["probs"][-1]
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_reproduces_the_manifest_log(data):
     """Re-run the first 25 steps of all-full with the recorded settings: the logged losses come back."""
     entry = zoo.load("all", "full").entry
