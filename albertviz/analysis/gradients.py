@@ -7,7 +7,9 @@ the block's weights (`torch.func.functional_call`) and checks that they add up t
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 
 import torch
 from torch.func import functional_call
@@ -95,7 +97,7 @@ def per_use_gradients(encoder: Encoder, head: MLMHead, inputs: torch.Tensor, lab
     results = []
     for key, uses in copies.items():
         contribs = [{n: next(grads) for n in params} for _, params in uses]
-        total = {n: sum(c[n] for c in contribs) for n in names[key]}
+        total = {n: reduce(operator.add, (c[n] for c in contribs)) for n in names[key]}
         truth = _flat(true_grads[key])
         results.append(UseGradients(
             kind=key[0], block=key[1], layers=[layer for layer, _ in uses],

@@ -85,5 +85,5 @@ def grade(q: Question, response: object) -> Grade:
         return Grade(ok, float(ok), expected, format_number(x))
     if response not in RATINGS:
         raise AnswerError(f"Rate yourself: {', '.join(RATINGS)}.")
-    score = RATINGS[response]  # type: ignore[index]
+    score = RATINGS[response]
     return Grade(score == 1.0, score, expected, f"self-rated: {response}")

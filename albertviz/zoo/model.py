@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from tokenizers import Tokenizer
 
 from albertviz.core.config import ModelConfig
 from albertviz.core.model import Encoder, MaskedLM, MLMHead
@@ -19,7 +20,7 @@ class ZooModel:
     name: str
     encoder: Encoder
     head: MLMHead | None
-    tokenizer: object
+    tokenizer: Tokenizer
     entry: dict
 
     @property
