@@ -92,13 +92,16 @@ def config_from_hf(hf_model) -> ModelConfig:
     return cfg
 
 
+def shared_embedding_names() -> dict[str, str]:
+    """The embedding tensors BERT and ALBERT both name exactly as our Encoder does."""
+    names = [f"embeddings.{t}_embeddings.weight" for t in ("word", "position", "token_type")]
+    return {n: n for n in names + [f"embeddings.LayerNorm.{p}" for p in ("weight", "bias")]}
+
+
 def bert_mapping(cfg: ModelConfig) -> dict[str, str]:
     """Our Encoder's names → BertModel's names."""
-    m = {"embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
-         "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
-         "embeddings.token_type_embeddings.weight": "embeddings.token_type_embeddings.weight"}
+    m = shared_embedding_names()
     for p in ("weight", "bias"):
-        m[f"embeddings.LayerNorm.{p}"] = f"embeddings.LayerNorm.{p}"
         if cfg.pooler:
             m[f"pooler.dense.{p}"] = f"pooler.dense.{p}"
         for i in range(cfg.num_layers):
@@ -119,11 +122,8 @@ def albert_groups(cfg: ModelConfig) -> int:
 
 def albert_mapping(cfg: ModelConfig) -> dict[str, str]:
     """Our Encoder's names → AlbertModel's names; block g is layer group g (one layer per group)."""
-    m = {"embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
-         "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
-         "embeddings.token_type_embeddings.weight": "embeddings.token_type_embeddings.weight"}
+    m = shared_embedding_names()
     for p in ("weight", "bias"):
-        m[f"embeddings.LayerNorm.{p}"] = f"embeddings.LayerNorm.{p}"
         if cfg.has_projection:
             m[f"embeddings.projection.{p}"] = f"encoder.embedding_hidden_mapping_in.{p}"
         if cfg.pooler:
