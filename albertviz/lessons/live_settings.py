@@ -121,7 +121,8 @@ class LiveSettings:
 
     @classmethod
     def default(cls, experiment: str = "same_shape") -> LiveSettings:
-        """The page's defaults for an experiment: each finishes within a minute on an idle 2-core CPU."""
+        """The page's defaults for an experiment, sized to aim at a minute on an idle 2-core CPU (issue 14;
+        `python -m bench convergence` times both, and the README gives the last figures)."""
         if experiment == "equal_params":
             return cls(experiment="equal_params", modes=(), share_strategy="cycle", layers=2, steps=300,
                        batch_size=32, seeds=(0, 1, 2), lr_factors=(0.5, 1.0, 2.0), eval_every=50)

@@ -227,7 +227,7 @@ def draw_headline(entries: dict[str, dict], manifest: dict) -> None:
             r.rounds, plateau()[1])))
     else:
         items.append("*Live, equal parameters (Lin et al.'s comparison):* not run yet in this session — choose "
-                     "**equal parameters** in section 3 and press ▶ Train (the defaults take about a minute).")
+                     "**equal parameters** in section 3 and press ▶ Train.")
     if same := finished("same_shape"):
         losses, names = live.pooled_losses(same, same[-1].settings)
         if lines := verdicts.fixed_shape_verdict(losses, names):
