@@ -32,10 +32,17 @@ def main(argv: list[str]) -> None:
                   f" {r.detail}", flush=True)
             results.append(r.as_dict() | {"module": name})
     previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else {}
-    kept = [r for r in previous.get("results", []) if not r["name"].startswith(RETIRED)]
+    ran = {r["module"] for r in results}  # a module run now replaces all its earlier rows (names carry settings)
+    kept = [r for r in previous.get("results", [])
+            if not r["name"].startswith(RETIRED) and r.get("module") not in ran]
     merged = {r["name"]: r for r in kept} | {r["name"]: r for r in results}
-    report = {"machine": machine(), "date": started, "results": list(merged.values())}
+    write({"machine": machine(), "date": started, "results": list(merged.values())})
+
+
+def write(report: dict) -> None:
+    """bench/results.json as given, and bench/results.md as its table."""
     (HERE / "results.json").write_text(json.dumps(report, indent=1))
+    started = report["date"]
     lines = [f"# albertviz benchmark\n\nMachine: {report['machine']}. Last run: {started}.\n",
              "| measurement | value | goal | met | detail |", "|---|---|---|---|---|"]
     for r in report["results"]:
