@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from albertviz_app.ui import live_runs
 from albertviz_app.ui.nav import navigation
 from albertviz_app.ui.static_assets import serve_bertviz_assets
 
@@ -22,4 +23,6 @@ def main(script_dir: Path) -> None:
         torch.set_num_threads(THREADS)
     st.set_page_config(page_title="albertviz — parameter sharing, seen", page_icon="🔁", layout="wide")
     serve_bertviz_assets(script_dir / "static")  # once per process: bertviz's d3/jQuery as static files
-    st.navigation(navigation()).run()  # ui/nav.py: every page, plus hidden aliases so /home or /Attention open one
+    page = st.navigation(navigation())  # ui/nav.py: every page, plus hidden aliases so /home or /Attention open one
+    live_runs.keep_place(page.url_path)  # a live run left training keeps its place while the student reads on
+    page.run()

@@ -23,7 +23,6 @@ interpreter lock inside its ops, so the server's page threads stay responsive.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict, deque
@@ -31,24 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from albertviz.lessons.live_settings import LiveSettings
+from albertviz.lessons.run_claims import new_holder
 from albertviz.lessons.run_estimates import RECENT_RUNS, Estimate, pace, start_s
+from albertviz.lessons.run_limits import workers_from_env
 from albertviz.lessons.run_store import load_run, run_key
 from albertviz.lessons.shared_run import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED, SharedRun
 from albertviz.training.data import Data
-
-
-def workers_from_env() -> int:
-    """`ALBERTVIZ_LIVE_WORKERS`, else the number of cores: runs that may train at once."""
-    raw = os.environ.get("ALBERTVIZ_LIVE_WORKERS", "").strip()
-    if raw:
-        try:
-            n = int(raw)
-        except ValueError:
-            raise ValueError(f"ALBERTVIZ_LIVE_WORKERS={raw!r} is not a whole number of runs.") from None
-        if n < 1:
-            raise ValueError(f"ALBERTVIZ_LIVE_WORKERS={n}: at least one run must be able to train.")
-        return n
-    return os.cpu_count() or 1
 
 
 class RunRegistry:
@@ -72,6 +59,7 @@ class RunRegistry:
         self._following: dict[str, SharedRun] = {}  # session → the one run it holds a place in
         self._rates: deque[float] = deque(maxlen=RECENT_RUNS)  # seconds per model-step of recent runs
         self.trained_runs = 0  # runs this registry started training (a resumed run counts again)
+        self.holder = new_holder()  # this registry's name on the claims of runs it trains (`run_claims`)
 
     def data(self) -> Data:
         """The live runs' text, loaded once and shared by every run (and the page)."""
@@ -268,7 +256,7 @@ class RunRegistry:
         t0 = time.perf_counter()
         start_rounds = run.rounds
         try:
-            run.train(self.data, self.folder, self.disk_limit, lambda: self._should_stop(run))
+            run.train(self.data, self.folder, self.disk_limit, lambda: self._should_stop(run), self.holder)
         except Exception as e:  # noqa: BLE001 - any failure is shown to the run's sessions
             run.error = f"{type(e).__name__}: {e}"
         finally:

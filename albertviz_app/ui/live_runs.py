@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from albertviz.lessons import live, live_settings, run_store, runs, shared_run
+from albertviz.lessons import live, live_settings, run_limits, run_store, runs, shared_run
 from albertviz_app.ui.feedback import error
 
 POLL_S = 0.5  # how often a watching page looks at its run: also how soon it notices a click (a yield point)
@@ -30,7 +30,8 @@ OUTCOME_KEY = "convergence.left"  # what this session's last Stop did to its run
 @st.cache_resource(show_spinner=False)
 def registry() -> runs.RunRegistry:
     """The server's one registry: every session's runs, the queue and its workers (`ALBERTVIZ_LIVE_WORKERS`)."""
-    return runs.RunRegistry(live_settings.live_data, workers=runs.workers_from_env(), folder=run_store.runs_folder())
+    return runs.RunRegistry(live_settings.live_data, workers=run_limits.workers_from_env(),
+                            folder=run_store.runs_folder(), lease_s=run_limits.lease_from_env())
 
 
 def session_id() -> str:
@@ -57,6 +58,21 @@ def following() -> bool:
     """Whether this session holds a place in an active run (queued or training) and should watch it."""
     run = handle()
     return run is not None and run.active and registry().holds(run, session_id())
+
+
+def _renew_place() -> None:
+    run = handle()
+    if run is not None and run.active:
+        registry().renew(run, session_id())
+
+
+def keep_place(page_slug: str) -> None:
+    """On every page but Convergence (whose own poll renews it), keep this session's place in the run it
+    left training: a student who reads another page meanwhile must find the run still going, not stopped."""
+    if page_slug != "convergence" and following():
+        # A fragment timer the browser drives, three renewals per lease: it stops when the tab closes, so an
+        # abandoned place still lapses.
+        st.fragment(_renew_place, run_every=registry().lease_s / 3)()
 
 
 def stop(wait_s: float = 10.0) -> str | None:
@@ -115,6 +131,11 @@ def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: st
             text = queue_text(reg, run)
             if text != shown_text:
                 status.info(text, icon="⏳")
+        elif view is None and run.elsewhere:
+            text = ("Another replica of this server is training this very run (same settings and seeds); it "
+                    "appears here when that replica finishes it. Nothing is trained twice.")
+            if text != shown_text:
+                status.info(text, icon="👥")
         elif view is None:
             text = "Building the models and scoring them once before training…"
             if text != shown_text:

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from albertviz.lessons import run_store, runs
+from albertviz.lessons import run_limits, run_store
 from albertviz.lessons.live import LiveRun
 from albertviz.lessons.live_settings import LiveSettings, live_data
 from albertviz.lessons.run_store import load_run, run_key, save_run
@@ -91,13 +91,24 @@ def test_the_key_is_the_settings_the_seeds_and_the_code():
 
 def test_workers_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("ALBERTVIZ_LIVE_WORKERS", raising=False)
-    assert runs.workers_from_env() == (__import__("os").cpu_count() or 1)
+    assert run_limits.workers_from_env() == (__import__("os").cpu_count() or 1)
     monkeypatch.setenv("ALBERTVIZ_LIVE_WORKERS", "3")
-    assert runs.workers_from_env() == 3
+    assert run_limits.workers_from_env() == 3
     for bad in ("0", "two"):
         monkeypatch.setenv("ALBERTVIZ_LIVE_WORKERS", bad)
         with pytest.raises(ValueError, match="ALBERTVIZ_LIVE_WORKERS"):
-            runs.workers_from_env()
+            run_limits.workers_from_env()
+
+
+def test_the_lease_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("ALBERTVIZ_LIVE_LEASE_S", raising=False)
+    assert run_limits.lease_from_env() == 30.0
+    monkeypatch.setenv("ALBERTVIZ_LIVE_LEASE_S", "4.5")
+    assert run_limits.lease_from_env() == 4.5
+    for bad in ("0", "-1", "soon"):
+        monkeypatch.setenv("ALBERTVIZ_LIVE_LEASE_S", bad)
+        with pytest.raises(ValueError, match="ALBERTVIZ_LIVE_LEASE_S"):
+            run_limits.lease_from_env()
 
 
 @pytest.mark.slow
