@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 PORT ?= 8501
 
-.PHONY: setup install dev browser corpus nginx run class test test-fast lint bench zoo load gc-soak screenshots clean
+.PHONY: setup install dev browser corpus nginx run class test test-fast lint bench zoo load load-train gc-soak screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,11 @@ LOAD_RAMP ?= 5,10,20,30
 LOAD_STEP_S ?= 30
 load: dev
 	LOAD_RAMP=$(LOAD_RAMP) LOAD_STEP_S=$(LOAD_STEP_S) $(PY) -m bench load
+
+# A class presses ▶ Train on Convergence (same settings, then 20 different seeds while 5 others browse): ≈ 15 min.
+LOAD_TRAIN_SESSIONS ?= 20
+load-train: dev
+	LOAD_TRAIN_SESSIONS=$(LOAD_TRAIN_SESSIONS) $(PY) -m bench load_train
 
 # Memory with and without Streamlit's post-run GC (.streamlit/config.toml says which is used and why).
 GC_SOAK_MIN ?= 30

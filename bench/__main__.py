@@ -11,10 +11,11 @@ from pathlib import Path
 from bench.timing import machine
 
 MODULES = ["bench.core", "bench.training", "bench.zoo", "bench.convergence", "bench.pages"]
-# Only when named: `make load` (python -m bench load: simulated students on the websocket protocol), the old
+# Only when named: `make load` (python -m bench load: simulated students on the websocket protocol), `make
+# load-train` (a class pressing ▶ Train), the old
 # 20-browser classroom (load_browser), the post-run GC soak (gc_soak: minutes of students, GC off vs on) and
 # the memory of one replica (replica_memory).
-ON_REQUEST = ["bench.load", "bench.load_browser", "bench.gc_soak", "bench.replica_memory"]
+ON_REQUEST = ["bench.load", "bench.load_train", "bench.load_browser", "bench.gc_soak", "bench.replica_memory"]
 # Rows of earlier reports that newer modules replace: 20 Chromium tabs measured the tabs, not the server (issue 15).
 RETIRED = ("classroom load:",)
 HERE = Path(__file__).resolve().parent

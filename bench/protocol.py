@@ -100,6 +100,8 @@ def _initial_value(kind: str, w) -> object:
         return None if value is None else (int(value) if w.data_type == w.INT else float(value))
     if kind == "checkbox":
         return bool(w.value if w.set_value else w.default)
+    if kind == "slider" and w.options:  # a select_slider: formatted option strings, not numbers
+        return list(w.raw_value) if w.set_value and w.raw_value else [w.options[int(i)] for i in w.default]
     if kind == "slider":
         return list(w.value if w.set_value else w.default)
     if kind == "multiselect":
@@ -324,6 +326,8 @@ class Session:
         value_type = VALUE_TYPES.get(kind)
         if kind == "number_input":
             value_type = "int_value" if el.number_input.data_type == el.number_input.INT else "double_value"
+        if kind == "slider" and el.slider.options:
+            value_type = "string_array_value"  # select_slider (Streamlit ≥ 1.5x sends formatted options)
         if kind == "button":
             value_type = "trigger_value"
         if value_type is None:

@@ -33,6 +33,33 @@ def grid_figure(model_key: str, text: str, pair: str | None):
     return fa.attention_grid(r["attn"], r["enc"].tokens, max_tokens=GRID_TOKENS, title=label(model_key))
 
 
+# Figures are cached across sessions too (same model + sentence + view → the same figure): building them
+# (plotly's make_subplots above all) was most of an Attention rerun's CPU. Streamlit only reads them.
+@st.cache_resource(max_entries=16, show_spinner=False)
+def plan_figure(model_key: str, text: str, pair: str | None):
+    r = run(model_key, text, pair)
+    return fa.layer_plan_figure(r["config"], r["summary"]["entropy"], title=f"Layer plan — {label(model_key)}")
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def summary_figure(model_key: str, text: str, pair: str | None):
+    r = run(model_key, text, pair)
+    return fa.summary_figure(r["summary"], title=f"Per-layer summary — {label(model_key)}")
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def head_figure(model_key: str, text: str, pair: str | None, layer: int, head: int):
+    r = run(model_key, text, pair)
+    return fa.head_heatmap(r["attn"][layer, head], r["enc"].tokens, layer, head,
+                           title=f"{label(model_key)} — layer {layer + 1}, head {head + 1}")
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def mask_figure(model_key: str, masked_text: str, top_k: int, hidden: str):
+    p = predict(model_key, masked_text, top_k, hidden)[0]
+    return fa.mask_predictions_figure(p["tokens"], p["probs"], label(model_key), hidden=hidden.lower())
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def bertviz_html(model_key: str, text: str, pair: str | None, view: str, layer: int) -> str:
     r = run(model_key, text, pair)

@@ -13,9 +13,13 @@ from albertviz_app.ui.attention_runs import (
     BERTVIZ_TOKENS,
     bertviz_html,
     grid_figure,
+    head_figure,
+    mask_figure,
+    plan_figure,
     predict,
     run,
     same_weights_sentence,
+    summary_figure,
 )
 from albertviz_app.ui.feedback import MAX_CHARS, clean_text, friendly_errors, sentence_input, truncation_notice
 from albertviz_app.ui.models import MINILM, available_models, label, load_model, model_picker, unavailable_models
@@ -123,7 +127,7 @@ def columns(n: int) -> list:
     return st.columns(n) if n > 1 else [st.container()]
 
 
-def draw_plans(page: Page, results: dict[str, dict], layer: int, head: int) -> None:
+def draw_plans(page: Page, results: dict[str, dict], s: Settings, layer: int, head: int) -> None:
     st.subheader("Layer plan and the chosen head")
     for col, (m, r) in zip(columns(len(results)), results.items(), strict=True):
         cfg = r["config"]
@@ -131,16 +135,13 @@ def draw_plans(page: Page, results: dict[str, dict], layer: int, head: int) -> N
             lay, h = min(layer, cfg.num_layers - 1), min(head, cfg.num_heads - 1)
             inner = st.columns([2, 3]) if len(results) == 1 else [st.container(), st.container()]
             with inner[0]:
-                plan = fa.layer_plan_figure(cfg, r["summary"]["entropy"], title=f"Layer plan — {label(m)}")
-                page.chart(plan, key=k(f"plan.{m}"))
+                page.chart(plan_figure(m, s.text, s.pair), key=k(f"plan.{m}"))
                 attn_letters, ffn_letters = plan_letters(cfg)
                 st.caption(f"Attention blocks per layer: `{attn_letters}`, FFN blocks: `{ffn_letters}`. Same "
                            "colour = same weights. Bars: attention entropy of each layer on this sentence.")
                 st.markdown(same_weights_sentence(cfg, r["summary"]["entropy"]))
             with inner[1]:
-                page.chart(fa.head_heatmap(r["attn"][lay, h], r["enc"].tokens, lay, h,
-                                           title=f"{label(m)} — layer {lay + 1}, head {h + 1}"),
-                           key=k(f"head_map.{m}"))
+                page.chart(head_figure(m, s.text, s.pair, lay, h), key=k(f"head_map.{m}"))
                 note = (f" (this model has only {cfg.num_layers} layers and {cfg.num_heads} heads: layer "
                         f"{lay + 1}, head {h + 1} is shown)" if (lay, h) != (layer, head) else "")
                 page.why("Row = the token that looks, column = the token it looks at; each row sums to 1. "
@@ -157,12 +158,11 @@ def draw_grids(page: Page, results: dict[str, dict], s: Settings) -> None:
                      "vertical stripes ([CLS]/[SEP]) or spread out.")
 
 
-def draw_summaries(page: Page, results: dict[str, dict]) -> None:
+def draw_summaries(page: Page, results: dict[str, dict], s: Settings) -> None:
     st.subheader("Per-layer summary")
-    for col, (m, r) in zip(columns(len(results)), results.items(), strict=True):
+    for col, m in zip(columns(len(results)), results, strict=True):
         with col, friendly_errors(f"the summary of {label(m)}"):
-            page.chart(fa.summary_figure(r["summary"], title=f"Per-layer summary — {label(m)}"),
-                       key=k(f"summary.{m}"))
+            page.chart(summary_figure(m, s.text, s.pair), key=k(f"summary.{m}"))
             page.why("Averaged over heads and tokens. Entropy 1 means attention spread evenly (dotted: with "
                      "[CLS]/[SEP] left out); distance is how many positions away a token looks on average; the "
                      "last panel is the share of attention parked on [CLS]/[SEP].")
@@ -231,8 +231,7 @@ def draw_mask(page: Page, models: list[str], text: str) -> None:
                 st.warning(f"The [MASK] lies beyond what {label(m)} reads; pick an earlier token.")
                 continue
             p = preds[0]
-            page.chart(fa.mask_predictions_figure(p["tokens"], p["probs"], label(m), hidden=hidden.lower()),
-                       key=k(f"mask_chart.{m}"))
+            page.chart(mask_figure(m, masked, top_k, hidden), key=k(f"mask_chart.{m}"))
             if p["target_rank"] is None:
                 where = f"'{hidden}' is not a single piece of this model's vocabulary, so it has no rank."
             else:
@@ -259,9 +258,9 @@ def main() -> None:
     if not results:
         st.stop()
     layer, head = layer_head(page, results)
-    draw_plans(page, results, layer, head)
+    draw_plans(page, results, settings, layer, head)
     draw_grids(page, results, settings)
-    draw_summaries(page, results)
+    draw_summaries(page, results, settings)
     draw_bertviz(page, results, settings, layer)
     draw_mask(page, list(results), settings.text)
 

@@ -65,6 +65,21 @@ def test_a_widget_change_reruns_the_same_page_with_every_widget_state(server):
     run(go())
 
 
+def test_a_select_slider_travels_as_its_formatted_options(server):
+    """Streamlit 1.67 sends a select_slider's value as the formatted option strings; numbers broke the page."""
+    async def go():
+        async with Session(server.url, timeout=180) as s:
+            assert (await s.open("convergence")).ok
+            lr = s.widget("convergence.lr")
+            assert lr.value_type == "string_array_value" and lr.value == ["0.002"], lr
+            r = await s.set("convergence.seed", 5)  # every widget's state goes along, the select_slider's too
+            assert r.ok, r.errors
+            r = await s.set("convergence.lr", ["0.001"])
+            assert r.ok and s.widget("convergence.lr").value == ["0.001"], r.errors
+
+    run(go())
+
+
 def test_the_message_cache_spares_what_the_browser_already_has(server):
     async def go():
         async with Session(server.url, timeout=300) as s:
