@@ -87,7 +87,9 @@ def run() -> list[Result]:
     minutes = min(float(os.environ.get("GC_SOAK_MIN", MINUTES)), MAX_MINUTES)
     students = min(int(os.environ.get("GC_SOAK_STUDENTS", STUDENTS)), 20)
     load_before = os.getloadavg()[0]
-    runs = [soak(False, minutes, students), soak(True, minutes, students)]
+    # GC_SOAK_MODES=off: only the setting the server uses (half the time); the default compares both
+    modes = [m.strip() for m in os.environ.get("GC_SOAK_MODES", "off,on").split(",") if m.strip() in ("off", "on")]
+    runs = [soak(m == "on", minutes, students) for m in modes]
     load_after = os.getloadavg()[0]
     out = []
     for r in runs:

@@ -10,7 +10,8 @@ Three scenarios against a fresh server (its own empty runs folder, so every run 
    or trained twice (the runs folder holds one record per run), and the browsing students' p95 stays ≤ 1.5 s.
 
 An interaction's latency is send → script finished: the Train click's script watches the run until it ends, so
-its latency is the student's wait for the finished run. `LOAD_REPLICAS=N` runs it all through nginx.
+its latency is the student's wait for the finished run. `LOAD_REPLICAS=N` runs it all through nginx;
+`LOAD_TRAIN_SCENARIOS=same` skips the different seeds (≈ 10 minutes of the run).
 """
 
 from __future__ import annotations
@@ -107,62 +108,72 @@ def fifo_violations(presses: list[Press], workers: int) -> list[str]:
     return bad
 
 
+def same_result(tag: str, n: int, same: list[Press], t_alone: float, machine: str) -> Result:
+    worst = max(p.latency for p in same)
+    errors = [e for p in same for e in p.errors] + ["seed 0: no finished run shown" for p in same if not p.finished]
+    return Result(f"{tag}: {n} students press Train with the same settings within {PRESS_WINDOW_S:.0f} s, slowest "
+                  "wait ÷ one run alone", round(worst / t_alone, 2), "×", f"≤ {GOALS['same_ratio']:g}",
+                  worst / t_alone <= GOALS["same_ratio"] and not errors,
+                  f"waits p50 {percentile([p.latency for p in same], 50):.1f} s, max {worst:.1f} s vs {t_alone:.1f} s "
+                  f"alone; {sum(p.finished for p in same)}/{n} saw it finished; replicas seen "
+                  f"{sorted({p.replica for p in same if p.replica})}; " + "; ".join(errors[:2]) + f"; {machine}")
+
+
+def diff_results(tag: str, n: int, diff: list[Press], at_once: int, fifo_checked: bool, records: int,
+                 browse: tuple[list[float], list[str]], browsing: int, machine: str) -> list[Result]:
+    waits = sorted(p.latency for p in diff)
+    lost = [p.seed for p in diff if not p.finished]
+    unshown = [p.seed for p in sorted(diff, key=lambda p: p.asked_at)[at_once:] if not p.positions]
+    fifo = fifo_violations(diff, at_once) if fifo_checked else []
+    errors = [e for p in diff for e in p.errors]
+    ok = not lost and not unshown and not fifo and not errors and records == n
+    lat, browse_err = browse
+    p95 = percentile(lat, 95)
+    return [Result(f"{tag}: {n} students press Train with {n} different seeds within {PRESS_WINDOW_S:.0f} s, runs "
+                   "finished", n - len(lost), f"of {n}", f"{n}, FIFO, each queued one shown its place", ok,
+                   f"waits min {waits[0]:.0f} / median {percentile(waits, 50):.0f} / max {waits[-1]:.0f} s "
+                   f"({at_once} at once); lost {lost}; queued without a position shown {unshown}; FIFO violations "
+                   f"{len(fifo)}" + ("" if fifo_checked else " (not checked through nginx: each replica has its "
+                                     "own queue)") + f"; {records} run records for {n} distinct runs; "
+                   + "; ".join((errors + fifo)[:2]) + f"; {machine}"),
+            Result(f"{tag}: p95 of {browsing} browsing students while those {n} runs train", round(p95, 2), "s",
+                   f"≤ {GOALS['browse_p95_s']:g}", p95 <= GOALS["browse_p95_s"] and not browse_err,
+                   f"{len(lat)} interactions, p50 {percentile(lat, 50):.2f} s, max {max(lat, default=float('nan')):.2f}"
+                   f" s, {len(browse_err)} errors; {machine}")]
+
+
 def run() -> list[Result]:
     n = int(os.environ.get("LOAD_TRAIN_SESSIONS", SESSIONS))
     browsing = int(os.environ.get("LOAD_TRAIN_BROWSING", BROWSING))
     replicas = int(os.environ.get("LOAD_REPLICAS", "1"))
+    scenarios = set(os.environ.get("LOAD_TRAIN_SCENARIOS", "same,different").split(","))
     cores = os.cpu_count() or 1
     workers = int(os.environ.get("ALBERTVIZ_LIVE_WORKERS", max(1, cores // max(1, replicas))))
     folder = Path(tempfile.mkdtemp(prefix="albertviz-load-train-"))
-    env = {"ALBERTVIZ_LIVE_RUNS": str(folder), "ALBERTVIZ_LIVE_WORKERS": str(workers)}
-    servers = start_servers(replicas, env)
+    servers = start_servers(replicas, {"ALBERTVIZ_LIVE_RUNS": str(folder), "ALBERTVIZ_LIVE_WORKERS": str(workers)})
     require_loopback(servers.url)
     where = (f"{replicas} replicas behind nginx" if replicas > 1 else "one server") + f", {workers} trainer(s) each"
     tag = "load, Train" + (f", {replicas} replicas via nginx" if replicas > 1 else "")
-    load_before = os.getloadavg()[0]
+    machine = f"loopback, {where}; load average {os.getloadavg()[0]:.1f} before"
+    out: list[Result] = []
     try:
         print("   … one run alone", flush=True)
-        alone, _, _ = class_presses(servers.url, [ALONE_SEED], timeout=900)
-        t_alone = alone[0].latency
-        print(f"     {t_alone:.1f} s", flush=True)
-        print(f"   … {n} students, same settings", flush=True)
-        same, _, _ = class_presses(servers.url, [0] * n, timeout=900)
-        rounds = max(1, -(-n // (workers * replicas)))
-        print(f"   … {n} students, {n} different seeds, {browsing} browsing", flush=True)
-        diff, browse_lat, browse_err = class_presses(servers.url, list(range(1, n + 1)),
-                                                     timeout=900 + 120 * rounds, browsing=browsing)
+        t_alone = class_presses(servers.url, [ALONE_SEED], timeout=900)[0][0].latency
+        out.append(Result(f"{tag}: one run alone (page defaults)", round(t_alone, 1), "s", "–", None,
+                          f"press → finished run on the page; {machine}"))
+        if "same" in scenarios:
+            print(f"   … {n} students, same settings", flush=True)
+            same, _, _ = class_presses(servers.url, [0] * n, timeout=900)
+            out.append(same_result(tag, n, same, t_alone, machine))
+        if "different" in scenarios:
+            print(f"   … {n} students, {n} different seeds, {browsing} browsing", flush=True)
+            rounds = -(-n // (workers * replicas))
+            diff, lat, errors = class_presses(servers.url, list(range(1, n + 1)), timeout=900 + 120 * rounds,
+                                              browsing=browsing)
+            stored = sum((r / "run.json").exists() for r in folder.iterdir())
+            records = stored - 1 - ("same" in scenarios)  # less the alone run and the same-settings one
+            out += diff_results(tag, n, diff, workers * replicas, replicas == 1, records, (lat, errors), browsing,
+                                machine)
     finally:
         servers.stop()
-    records = sorted(p.name for p in folder.iterdir() if (p / "run.json").exists())
-    machine = f"loopback, {where}; load average {load_before:.1f} before; runs folder {len(records)} records"
-    out = [Result(f"{tag}: one run alone (page defaults)", round(t_alone, 1), "s", "–", None,
-                  f"press → finished run on the page; {machine}")]
-    worst = max(p.latency for p in same)
-    same_err = [e for p in same for e in p.errors] + ["seed 0: no finished run shown" for p in same if not p.finished]
-    out.append(Result(f"{tag}: {n} students press Train with the same settings within {PRESS_WINDOW_S:.0f} s, "
-                      "slowest wait ÷ one run alone", round(worst / t_alone, 2), "×", f"≤ {GOALS['same_ratio']:g}",
-                      worst / t_alone <= GOALS["same_ratio"] and not same_err,
-                      f"waits p50 {percentile([p.latency for p in same], 50):.1f} s, max {worst:.1f} s vs "
-                      f"{t_alone:.1f} s alone; {sum(p.finished for p in same)}/{n} saw it finished; "
-                      f"replicas seen {sorted({p.replica for p in same if p.replica})}; "
-                      + "; ".join(same_err[:2]) + f"; {machine}"))
-    waits = sorted(p.latency for p in diff)
-    lost = [p.seed for p in diff if not p.finished]
-    queued_unshown = [p.seed for p in sorted(diff, key=lambda p: p.asked_at)[workers * replicas:] if not p.positions]
-    fifo = fifo_violations(diff, workers * replicas) if replicas == 1 else []
-    diff_err = [e for p in diff for e in p.errors]
-    ok = not lost and not queued_unshown and not fifo and not diff_err and len(records) == n + 2
-    out.append(Result(f"{tag}: {n} students press Train with {n} different seeds within {PRESS_WINDOW_S:.0f} s, "
-                      "runs finished", n - len(lost), f"of {n}", f"{n}, FIFO, each queued one shown its place", ok,
-                      f"waits min {waits[0]:.0f} / median {percentile(waits, 50):.0f} / max {waits[-1]:.0f} s "
-                      f"({workers * replicas} at once, ≈ {rounds} runs' time for the last); lost {lost}; queued "
-                      f"without a position shown {queued_unshown}; FIFO violations {len(fifo)}"
-                      + (" (not checked through nginx: each replica keeps its own queue)" if replicas > 1 else "")
-                      + f"; {len(records)} run records for {n + 2} distinct runs; "
-                      + "; ".join((diff_err + fifo)[:2]) + f"; {machine}"))
-    p95 = percentile(browse_lat, 95)
-    out.append(Result(f"{tag}: p95 of {browsing} browsing students while those {n} runs train", round(p95, 2), "s",
-                      f"≤ {GOALS['browse_p95_s']:g}", p95 <= GOALS["browse_p95_s"] and not browse_err,
-                      f"{len(browse_lat)} interactions, p50 {percentile(browse_lat, 50):.2f} s, max "
-                      f"{max(browse_lat, default=float('nan')):.2f} s, {len(browse_err)} errors; {machine}"))
     return out
