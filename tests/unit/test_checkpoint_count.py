@@ -203,3 +203,27 @@ def test_factorizing_a_real_albert_is_refused_with_a_reason(models):
     with pytest.raises(ConfigError, match="already factorized"):
         surgery.apply(checkpoints.load("hf:tiny-albert").encoder, "factorize", E=8)
 
+
+
+# ---------------------------------------------------------------- every page, with checkpoints on the server
+
+def test_every_page_runs_with_a_checkpoint_picked(models):
+    """The packaged zoo (pages without a picker read its logs) plus these checkpoints; where a page has a model
+    picker, a checkpoint is picked in each one. A name no other test file uses, so no cached model is shared."""
+    from conftest import page_file
+    from streamlit.testing.v1 import AppTest
+
+    from albertviz_app.ui.nav import PAGES
+
+    pickers = {"attention": ["attention.model"],
+               "hidden_states": ["hidden_states.model_a", "hidden_states.model_b", "hidden_states.surgery_model"],
+               "parameters": ["parameters.checkpoint"]}
+    assert set(pickers) <= {p.slug for p in PAGES}
+    for page in PAGES:
+        at = AppTest.from_file(page_file(page.slug), default_timeout=300)
+        at.run()
+        for box in pickers.get(page.slug, []):
+            at.selectbox(key=box).set_value("hf:tiny-shape-bert").run()
+            assert at.selectbox(key=box).value == "hf:tiny-shape-bert"
+        problems = [str(e.value) for e in at.exception] + [e.value for e in at.error]
+        assert not problems, (page.slug, problems)
