@@ -42,8 +42,9 @@ class SurgeryEffect:
                 f"{self.cosine.mean():.2f} to the original's.")
         if self.loss_before is not None and self.loss_after is not None:
             b, a = self.loss_before, self.loss_after
+            change = round(a.mean_nll - b.mean_nll, 2) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0.00"
             text += (f" Masking each of the sentence's {len(b.nll)} word pieces in turn, its own MLM head's loss "
-                     f"goes from {b.mean_nll:.2f} to {a.mean_nll:.2f} nats ({a.mean_nll - b.mean_nll:+.2f}) and "
+                     f"goes from {b.mean_nll:.2f} to {a.mean_nll:.2f} nats ({change:+.2f}) and "
                      f"its first guess is right {b.accuracy:.0%} → {a.accuracy:.0%} of the time.")
         else:
             text += " It has no masked-word head, so the loss on masked words cannot be measured."

@@ -220,8 +220,9 @@ def draw_surgery(page: Page, text: str) -> None:
         c2.metric("Saving", f"{e.saving:.1%}", help=f"The model as loaded has {e.before:,} parameters.")
         c3.metric("Mean cosine to original", f"{e.cosine.mean():.3f}", help="Last hidden state, mean over tokens.")
         if e.loss_after is not None and e.loss_before is not None:
-            c4.metric("Masked-word loss (nats)", f"{e.loss_after.mean_nll:.2f}",
-                      delta=f"{e.loss_after.mean_nll - e.loss_before.mean_nll:+.2f}", delta_color="inverse",
+            change = round(e.loss_after.mean_nll - e.loss_before.mean_nll, 2) + 0.0  # + 0.0: no "-0.00"
+            c4.metric("Masked-word loss (nats)", f"{e.loss_after.mean_nll:.2f}", delta=f"{change:+.2f}",
+                      delta_color="inverse",
                       help="Each word piece masked in turn, scored by the model's own MLM head.")
         else:
             c4.metric("Mean attention change (TV)", f"{e.tv.mean():.3f}")

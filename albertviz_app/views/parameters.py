@@ -246,7 +246,8 @@ def draw_checkpoint(page: Page) -> None:
                 {"count": "numbers stored in the safetensors files", "parameters": c.stored}]
         if c.preset is not None:
             rows.append({"count": f"preset {c.preset.name} (same layers)", "parameters": c.preset.total})
-        page.table(pd.DataFrame(rows), key=k("checkpoint_counts"), name="checkpoint-count", hide_index=True)
+        page.table(pd.DataFrame(rows).style.format({"parameters": "{:,}"}), key=k("checkpoint_counts"),
+                   name="checkpoint-count", hide_index=True)
         st.caption(" · ".join(f"{name}={v:,}" for name, v in c.config_numbers.items()) + " (from its config.json)")
         st.markdown(c.caption())
 
