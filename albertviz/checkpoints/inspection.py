@@ -127,7 +127,7 @@ def read_safetensors_header(path: Path) -> dict:
     return header
 
 
-def _weight_files(folder: Path) -> list[Path]:
+def weight_files(folder: Path) -> list[Path]:
     """The safetensors file(s) of a folder: model.safetensors, or the shards its index names."""
     single = folder / SAFETENSORS
     if single.exists() or single.is_symlink():
@@ -205,7 +205,7 @@ def inspect_folder(folder: Path, key: str, name: str, source: str, max_mb: float
             raise CheckpointError(f"model type {model_type!r} is not supported: albertviz shows BERT and "
                                   "ALBERT encoders (model_type 'bert' or 'albert').",
                                   short=f"model type {model_type!r} not supported")
-        files = _weight_files(folder)
+        files = weight_files(folder)
         if not files:
             old = [p for p in PYTORCH_BIN if (folder / p).exists()]
             if old:

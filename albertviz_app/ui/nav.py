@@ -33,7 +33,7 @@ PAGES = [
     PageInfo("attention", "Attention", "👀",
              "Per-layer, per-head attention of trained models; which layers reuse which weights."),
     PageInfo("hidden_states", "Hidden states", "📈",
-             "How hidden states change across reused layers (ALBERT Fig. 1), CKA, live surgery on MiniLM."),
+             "How hidden states change across reused layers (ALBERT Fig. 1), CKA, live surgery on a pretrained model."),
     PageInfo("embeddings", "Embeddings", "🔤",
              "Full vs factorized vs EELBERT-style hashed embeddings: how, how big, at what price."),
     PageInfo("convergence", "Convergence", "📉",

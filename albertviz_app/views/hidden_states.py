@@ -1,20 +1,27 @@
-"""Hidden states: ALBERT Fig. 1, layer-similarity maps, a token's path, and live surgery on MiniLM."""
+"""Hidden states: ALBERT Fig. 1, layer-similarity maps, a token's path, and live surgery on a pretrained model."""
 
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
-import torch
 
-from albertviz import count_parameters
 from albertviz.analysis import surgery
 from albertviz.analysis.measures import input_output_distance, layer_cka_matrix, layer_cosine_matrix
 from albertviz.figures import hidden as figs
 from albertviz.lessons import fig1
+from albertviz.lessons.surgery_effect import surgery_effect
 from albertviz.zoo.cells import Cell, zoo_config
 from albertviz.zoo.fig1 import N_CHUNKS, held_out_fig1, held_out_fig1_seeds
 from albertviz_app.ui.feedback import friendly_errors, sentence_input, truncation_notice
-from albertviz_app.ui.models import MINILM, available_models, label, load_model, model_picker, unavailable_models
+from albertviz_app.ui.models import (
+    MINILM,
+    available_models,
+    is_checkpoint,
+    label,
+    load_model,
+    model_picker,
+    unavailable_models,
+)
 from albertviz_app.ui.page import Page, key, start
 from albertviz_app.ui.viewstate import Param
 
@@ -38,30 +45,34 @@ def hidden_views(model_key: str, text: str) -> dict:
             "states": np.stack([h.numpy() for h in hs]), "sha256": model.entry.get("sha256")}
 
 
-@st.cache_resource(show_spinner="Finding the singular directions of MiniLM's embedding…")
-def minilm_basis() -> surgery.EmbeddingBasis:
-    return surgery.embedding_basis(load_model(MINILM).encoder)
+@st.cache_resource(max_entries=4, show_spinner="Finding the singular directions of the embedding…")
+def embedding_basis(model_key: str) -> surgery.EmbeddingBasis:
+    return surgery.embedding_basis(load_model(model_key).encoder)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def operated(op: str, layer: int, E: int) -> surgery.SurgeryResult:  # noqa: N803 - the paper's E
-    basis = minilm_basis() if op == "factorize" else None
-    return surgery.apply(load_model(MINILM).encoder, op, k=layer, E=E, basis=basis)
+def operated(model_key: str, op: str, layer: int, E: int) -> surgery.SurgeryResult:  # noqa: N803 - the paper's E
+    basis = embedding_basis(model_key) if op == "factorize" else None
+    return surgery.apply(load_model(model_key).encoder, op, k=layer, E=E, basis=basis)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def original_run(text: str):
-    return load_model(MINILM).run(text)
+def original_run(model_key: str, text: str):
+    return load_model(model_key).run(text)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def surgery_view(op: str, layer: int, E: int, text: str) -> dict:  # noqa: N803
-    enc, base = original_run(text)
-    result = operated(op, layer, E)
-    new = result.encoder(torch.tensor([enc.ids]), token_type_ids=torch.tensor([enc.type_ids]))
-    d = surgery.drift(base, new)
-    return {"tokens": enc.tokens, "cosine": d.token_cosine, "tv": d.attention_tv, "total": result.report.total,
-            "config": result.config, "description": result.description, "kept": result.variance_kept}
+def surgery_view(model_key: str, op: str, layer: int, E: int, text: str) -> dict:  # noqa: N803
+    enc, base = original_run(model_key, text)
+    result = operated(model_key, op, layer, E)
+    effect = surgery_effect(load_model(model_key), result, enc, base)
+    return {"effect": effect, "config": result.config, "description": result.description,
+            "kept": result.variance_kept}
+
+
+def surgery_models() -> list[str]:
+    """MiniLM and every loadable checkpoint: the pretrained models worth operating on."""
+    return [MINILM] + [m for m in available_models() if is_checkpoint(m)]
 
 
 @st.cache_data(show_spinner=False)
@@ -89,8 +100,9 @@ PARAMS = [
     Param("similarity", k("similarity"), "cosine", options=["cosine", "linear CKA"]),
     Param("token", k("token"), ""),  # "1: ghost"; its real default and choices: settle() in draw_path
     Param("surgery", k("surgery_op"), next(iter(surgery.OPERATIONS)), options=list(surgery.OPERATIONS)),
-    Param("tie", k("tie_k"), 1, kind=int, low=1, high=6),
-    Param("E", k("rank"), 128, kind=int, low=2, high=384),
+    Param("surgery_model", k("surgery_model"), MINILM, options=surgery_models),
+    Param("tie", k("tie_k"), 1, kind=int, low=1, high=1024),
+    Param("E", k("rank"), 128, kind=int, low=2, high=16384),
 ]
 
 
@@ -173,6 +185,8 @@ def surgery_controls(page: Page, layers: int, hidden: int) -> tuple[str, int, in
     op = st.radio("Operation", list(surgery.OPERATIONS), format_func=surgery.OPERATIONS.get, horizontal=True,
                   key=k("surgery_op"))
     layer, E = 0, 128  # noqa: N806 - the paper's E
+    clamp(k("tie_k"), 1, layers)  # another model may have had more layers or a wider hidden state
+    clamp(k("rank"), 2, hidden)
     if op == "tie":
         layer = st.slider("Layer k whose weights every layer reuses", 1, layers, key=k("tie_k")) - 1
     elif op == "factorize":
@@ -181,44 +195,55 @@ def surgery_controls(page: Page, layers: int, hidden: int) -> tuple[str, int, in
     return op, layer, E
 
 
+def clamp(state_key: str, low: int, high: int) -> None:
+    if state_key in st.session_state:
+        st.session_state[state_key] = min(max(int(st.session_state[state_key]), low), high)
+
+
 def draw_surgery(page: Page, text: str) -> None:
     st.divider()
-    st.subheader("Live surgery on the real MiniLM")
+    st.subheader("Live surgery on a pretrained model")
     with friendly_errors("the surgery"):
-        cfg = load_model(MINILM).config
-        st.markdown(f"Change the pretrained all-MiniLM-L6-v2 ({cfg.num_layers} layers, H={cfg.hidden_size}) into an "
-                    "ALBERT-shaped model *without retraining*, and measure how far its outputs move on the "
-                    "sentence above.")
+        model_key = st.selectbox("Model to operate on", surgery_models(), format_func=label, key=k("surgery_model"))
+        page.publish()
+        cfg = load_model(model_key).config
+        name = label(model_key)
+        st.markdown(f"Change {name} ({cfg.num_layers} layers, H={cfg.hidden_size}) into an ALBERT-shaped model "
+                    "*without retraining*, and measure how far its outputs move on the sentence above.")
         op, layer, E = surgery_controls(page, cfg.num_layers, cfg.hidden_size)  # noqa: N806
         with st.spinner("Operating…"):
-            s = surgery_view(op, layer, E, text)
-        before = count_parameters(cfg).total
+            s = surgery_view(model_key, op, layer, E, text)
+        e = s["effect"]
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Parameters after surgery", f"{s['total']:,}", delta=f"{s['total'] - before:+,}",
-                  delta_color="inverse")
-        c2.metric("Saving vs. MiniLM", f"{1 - s['total'] / before:.1%}", help=f"MiniLM has {before:,} parameters.")
-        c3.metric("Mean cosine to original", f"{s['cosine'].mean():.3f}", help="Last hidden state, mean over tokens.")
-        c4.metric("Mean attention change (TV)", f"{s['tv'].mean():.3f}")
+        c1.metric("Parameters after surgery", f"{e.after:,}", delta=f"{e.after - e.before:+,}",
+                  delta_color="inverse", help=f"Before: {e.before:,} (count_parameters of the loaded shape).")
+        c2.metric("Saving", f"{e.saving:.1%}", help=f"The model as loaded has {e.before:,} parameters.")
+        c3.metric("Mean cosine to original", f"{e.cosine.mean():.3f}", help="Last hidden state, mean over tokens.")
+        if e.loss_after is not None and e.loss_before is not None:
+            change = round(e.loss_after.mean_nll - e.loss_before.mean_nll, 2) + 0.0  # + 0.0: no "-0.00"
+            c4.metric("Masked-word loss (nats)", f"{e.loss_after.mean_nll:.2f}", delta=f"{change:+.2f}",
+                      delta_color="inverse",
+                      help="Each word piece masked in turn, scored by the model's own MLM head.")
+        else:
+            c4.metric("Mean attention change (TV)", f"{e.tv.mean():.3f}")
         st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
         d1, d2 = st.columns(2)
-        page.chart(figs.token_drift_figure(s["tokens"], s["cosine"]), key=k("drift_tokens"), where=d1)
-        page.chart(figs.attention_drift_figure(s["tv"]), key=k("drift_attention"), where=d2)
+        page.chart(figs.token_drift_figure(e.tokens, e.cosine), key=k("drift_tokens"), where=d1)
+        page.chart(figs.attention_drift_figure(e.tv), key=k("drift_attention"), where=d2)
         page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
                  "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
-                 f"rows). **On this sentence:** this operation saves {1 - s['total'] / before:.0%} of MiniLM's "
-                 f"parameters and leaves the final hidden states at mean cosine {s['cosine'].mean():.2f} to the "
-                 "original's — ALBERT's shared layers work because they are *trained* shared, not cut from an "
-                 "unshared model.")
+                 f"rows). **On this sentence:** {e.sentence(name)} ALBERT's shared layers work because they are "
+                 "*trained* shared, not cut from an unshared model.")
         if op == "factorize":
-            draw_spectrum(page, E, cfg.hidden_size)
+            draw_spectrum(page, model_key, E, cfg.hidden_size)
 
 
-def draw_spectrum(page: Page, E: int, H: int) -> None:  # noqa: N803
-    energy = minilm_basis().energy.numpy()
+def draw_spectrum(page: Page, model_key: str, E: int, H: int) -> None:  # noqa: N803
+    energy = embedding_basis(model_key).energy.numpy()
     page.chart(figs.spectrum_figure(energy, E - 1), key=k("spectrum"))
     kept = float(energy[:E - 1].sum() / energy.sum())
     page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
-             f"because the E-dim LayerNorm removes one direction. **Here:** MiniLM's word table keeps "
+             f"because the E-dim LayerNorm removes one direction. **Here:** the embedding keeps "
              f"{kept:.0%} at E−1 = {E - 1}. Two reference points: a random matrix of this shape has an "
              f"almost flat spectrum and would keep ≈{(E - 1) / H:.0%} ((E−1)/H), while a matrix of rank "
              f"≤ {E - 1} would keep 100%. The closer to the random case, the more a small E costs.")
@@ -229,7 +254,8 @@ def main() -> None:
     st.title("Hidden states: what reused layers do to a token")
     page.intro("Run one sentence through two models and watch the hidden state change layer by layer. "
                "**Shared layers apply the same function again and again**: does the state keep moving, settle, "
-               "or oscillate? Below, *live surgery* turns the real MiniLM into an ALBERT-shaped model.")
+               "or oscillate? Below, *live surgery* turns a real pretrained model (MiniLM or your own checkpoint) into "
+               "an ALBERT-shaped model.")
     settings = controls(page)
     if settings.text is None:
         st.stop()

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from albertviz import PRESETS, ModelConfig, count_parameters, labels, lessons, paper
+from albertviz import PRESETS, ModelConfig, checkpoints, count_parameters, labels, lessons, paper
+from albertviz.checkpoints.counting import CheckpointCount, count_checkpoint
 from albertviz.core.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
 from albertviz.core.params import ADAM_BYTES_PER_PARAM, ParamReport, sharing_embedding_grid
 from albertviz.core.sharing import plan_letters
 from albertviz.figures.params import component_bars, grid_bars
 from albertviz_app.ui.feedback import friendly_errors
+from albertviz_app.ui.models import available_models, is_checkpoint, label, load_model
 from albertviz_app.ui.page import Page, key, start
 from albertviz_app.ui.viewstate import Param
 
@@ -86,6 +88,7 @@ PARAMS = [
     Param("M", k("groups"), preset("num_groups"), kind=int, low=0, high=1000, active=shared),
     Param("seq", k("seq_len"), 128, kind=int, options=SEQ_LENGTHS),
     Param("pooler", k("tables_pooler"), True, kind=bool),
+    Param("checkpoint", k("checkpoint"), "", options=lambda: ["", *ready_checkpoints()]),
 ]
 
 
@@ -215,6 +218,40 @@ def draw_paper(page: Page) -> None:
             st.markdown(sentence)
 
 
+def ready_checkpoints() -> list[str]:
+    return [m for m in available_models() if is_checkpoint(m)]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def checkpoint_count(model_key: str) -> CheckpointCount:
+    return count_checkpoint(load_model(model_key), checkpoints.find(model_key))
+
+
+def draw_checkpoint(page: Page) -> None:
+    st.subheader("Count this checkpoint")
+    ready = ready_checkpoints()
+    if not ready:
+        st.info("No checkpoint of your own was found when the server started. Start it with "
+                "`albertviz serve --models DIR` (or set ALBERTVIZ_MODELS) to count one here.", icon="ℹ️")
+        return
+    picked = st.selectbox("Checkpoint", ["", *ready], key=k("checkpoint"),
+                          format_func=lambda m: label(m) if m else "choose one of your checkpoints…")
+    page.publish()
+    if not picked:
+        return
+    with friendly_errors("the checkpoint count"), st.spinner("Loading and counting…"):
+        c = checkpoint_count(picked)
+        rows = [{"count": "summed over the loaded modules", "parameters": c.loaded},
+                {"count": "count_parameters for this shape", "parameters": c.formula},
+                {"count": "numbers stored in the safetensors files", "parameters": c.stored}]
+        if c.preset is not None:
+            rows.append({"count": f"preset {c.preset.name} (same layers)", "parameters": c.preset.total})
+        page.table(pd.DataFrame(rows).style.format({"parameters": "{:,}"}), key=k("checkpoint_counts"),
+                   name="checkpoint-count", hide_index=True)
+        st.caption(" · ".join(f"{name}={v:,}" for name, v in c.config_numbers.items()) + " (from its config.json)")
+        st.markdown(c.caption())
+
+
 def main() -> None:
     page = start(SLUG, PARAMS)
     st.title("🧮 Parameter explorer")
@@ -232,6 +269,7 @@ def main() -> None:
         draw_counts(page, *built, settings.seq_len)
     draw_grid(page, built[0])
     draw_paper(page)
+    draw_checkpoint(page)
 
 
 main()

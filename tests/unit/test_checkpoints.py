@@ -497,3 +497,47 @@ def test_an_unavailable_checkpoint_picked_shows_why_and_the_page_goes_on(app_env
     at.selectbox(key="attention.model").set_value("hf:old-bert").run()
     assert not at.exception
     assert any("pytorch_model.bin" in e.value and "never loads it" in e.value for e in at.error)
+
+
+def metric(at, text: str) -> str:
+    return next(m.value for m in at.metric if m.label == text)
+
+
+def test_parameter_explorer_counts_a_checkpoint(app_env, world):
+    at = app("parameters")
+    assert not any(d.value.columns[0] == "count" for d in at.dataframe)  # nothing loads until one is picked
+    at.selectbox(key="parameters.checkpoint").set_value("hf:tiny-bert").run()
+    assert not page_problems(at), page_problems(at)
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["count", "parameters"])
+    hf = BertForMaskedLM.from_pretrained(str(world["models"] / "tiny-bert"), local_files_only=True,
+                                         use_safetensors=True)
+    numel = sum(p.numel() for p in hf.parameters())
+    counts = dict(zip(table["count"], table["parameters"], strict=True))
+    assert counts["summed over the loaded modules"] == numel
+    assert counts["count_parameters for this shape"] == numel
+    assert any(f"The loaded modules hold {numel:,} parameters, exactly what count_parameters" in m.value
+               for m in at.markdown)
+
+
+def test_surgery_on_a_checkpoint_reports_its_counts_and_loss(app_env, world):
+    from albertviz import count_parameters
+    from albertviz.lessons.surgery_effect import masked_loss
+
+    at = app("hidden_states")
+    at.radio(key="hidden_states.surgery_op").set_value("tie").run()
+    at.slider(key="hidden_states.tie_k").set_value(6).run()  # MiniLM's last layer …
+    at.selectbox(key="hidden_states.surgery_model").set_value("hf:tiny-bert").run()  # … then a 2-layer model
+    assert not page_problems(at), page_problems(at)
+    assert at.slider(key="hidden_states.tie_k").value == 2
+    model = checkpoints.load("hf:tiny-bert")
+    assert metric(at, "Parameters after surgery") == f"{count_parameters(model.config.with_(sharing='all')).total:,}"
+    text = at.text_input(key="hidden_states.sentence").value
+    enc = model.encode(text)
+    from albertviz.analysis import surgery
+
+    after = masked_loss(model, surgery.tie_layers(model.encoder, 1).encoder, enc)
+    assert metric(at, "Masked-word loss (nats)") == f"{after.mean_nll:.2f}"
+    at.selectbox(key="hidden_states.surgery_model").set_value("hf:tiny-albert").run()
+    at.radio(key="hidden_states.surgery_op").set_value("factorize").run()
+    assert not at.exception
+    assert any("already factorized" in e.value for e in at.error)
