@@ -114,6 +114,12 @@ def progress_text(reg: runs.RunRegistry, run: shared_run.SharedRun, view: live.L
                else ""))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _progress_figure(run_key: str, rounds: int, _view: live.LiveRun, _chart: Callable[[live.LiveRun], object]):
+    """The run's chart at `rounds`, built once for every session watching it (a class shares one run)."""
+    return _chart(_view)
+
+
 def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: str) -> None:
     """Show the followed run's queue place or progress until it ends, this session leaves it, or Stop is pressed.
 
@@ -147,7 +153,8 @@ def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: st
                 bar.progress(min(1.0, view.rounds / view.settings.steps), text)
             now = time.monotonic()
             if view.rounds != drawn_rounds and now - drawn_at >= redraw_s:
-                plot.plotly_chart(chart(view), key=f"convergence.live.{view.rounds}")
+                plot.plotly_chart(_progress_figure(run.key, view.rounds, view, chart),
+                                  key=f"convergence.live.{view.rounds}")
                 drawn_at, drawn_rounds = now, view.rounds
         shown_text = text
         reg.wait(run, POLL_S)
