@@ -33,7 +33,9 @@ def main(argv: list[str]) -> None:
                   f" {r.detail}", flush=True)
             results.append(r.as_dict() | {"module": name})
     previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else {}
-    ran = {r["module"] for r in results}  # a module run now replaces all its earlier rows (names carry settings)
+    # A regular module run now replaces all its earlier rows (their names carry settings that change); the
+    # on-request ones (load, soak) run in several configurations whose rows stand side by side.
+    ran = {r["module"] for r in results if r["module"] in MODULES}
     kept = [r for r in previous.get("results", [])
             if not r["name"].startswith(RETIRED) and r.get("module") not in ran]
     merged = {r["name"]: r for r in kept} | {r["name"]: r for r in results}
