@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from streamlit.testing.v1 import AppTest
@@ -55,7 +56,7 @@ PARAGRAPH = " ".join(["The quick brown fox jumps over the lazy dog while the cat
                       "door."] * 6)  # 128 word pieces for the zoo's tokenizer
 
 
-def _visit(browser, url: str) -> tuple[object, object, float]:
+def _visit(browser, url: str) -> tuple[Any, Any, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(RUN_COUNTER_JS)
     page = context.new_page()
