@@ -26,6 +26,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 from functools import lru_cache
 from importlib.util import find_spec
@@ -74,6 +75,15 @@ _served_from: str | None = None  # set by serve_assets_from(); None = inline
 _CDN_SCRIPT_TAG = re.compile(r"<script[^>]*\bsrc=[\"'][^\"']*[\"'][^>]*>\s*</script>", re.IGNORECASE)
 _REQUIRE_CONFIG = re.compile(r"require\.config\(\{.*?\}\s*\}\);", re.DOTALL)
 _PARAMS_MARK = "const params = "
+# bertviz's model view is a fixed 970 px wide: in a narrower frame (two models side by side, a projector, a phone)
+# its right-hand heads were cut off. Its thumbnails divide DIV_WIDTH by the heads, and no height depends on it,
+# so it is made to fit the frame it opens in; the height (frame_height) stays the same.
+_MODEL_WIDTH = "const DIV_WIDTH = 970;"
+_MODEL_WIDTH_FIT = "const DIV_WIDTH = Math.max(300, Math.min(970, window.innerWidth - 16));"
+# bertviz's layout constants (head_view.js, model_view.js), for frame_height.
+HEAD_BOX_HEIGHT, HEAD_TEXT_TOP = 22.5, 30
+MODEL_AXIS, MODEL_THUMB_PADDING, MODEL_DETAIL_BOX, MODEL_DETAIL_EXTRA = 38, 5, 18, 2 * 15 + 25
+BODY_MARGIN, SELECT_LINE, SVG_DESCENT = 8, 19, 4  # the page's margin, one line of <select>s, an inline svg's gap
 
 
 class OfflineAssetError(RuntimeError):
@@ -209,6 +219,10 @@ def render(view: str, attentions, tokens: list[str], sentence_b_start: int | Non
     else:
         raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
     body = _reencode_params(out.data)
+    if view == "model":
+        if body.count(_MODEL_WIDTH) != 1:
+            raise OfflineAssetError("bertviz's output changed: could not fit the model view to its frame.")
+        body = body.replace(_MODEL_WIDTH, _MODEL_WIDTH_FIT)
     body = _CDN_SCRIPT_TAG.sub("", body)
     body, n_config = _REQUIRE_CONFIG.subn("", body, count=1)
     if n_config != 1 or "cdnjs" in body or re.search(r"src=[\"']https?:", body):
@@ -232,3 +246,23 @@ def head_view_html(attentions, tokens: list[str], sentence_b_start: int | None =
 
 def model_view_html(attentions, tokens: list[str], sentence_b_start: int | None = None) -> str:
     return render("model", attentions, tokens, sentence_b_start)
+
+
+def frame_height(view: str, n_layers: int, n_heads: int, n_tokens: int, pair: bool) -> int:
+    """The height in px of `render(view, …)`'s page, from bertviz's own layout, so a frame shows all of it.
+
+    A fixed frame clipped the model view (6 layers of 4 heads need 1,880 px for 14 tokens) and left ~270 px
+    blank under a short head view. Head view: a line of selects, then one 22.5 px box per token. Model view:
+    a select line only for a sentence pair, then one thumbnail per layer whose height grows with the tokens
+    and shrinks with the heads (bertviz: 7·12/heads px per token), or the enlarged head if that is taller.
+    """
+    if view == "head":
+        drawing = n_tokens * HEAD_BOX_HEIGHT + HEAD_TEXT_TOP
+        top = SELECT_LINE
+    elif view == "model":
+        thumb = n_tokens * 7 * 12 / n_heads + 2 * MODEL_THUMB_PADDING
+        drawing = max(n_layers * thumb + MODEL_AXIS, n_tokens * MODEL_DETAIL_BOX + MODEL_DETAIL_EXTRA)
+        top = SELECT_LINE if pair else 0
+    else:
+        raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+    return int(math.ceil(2 * BODY_MARGIN + top + drawing + SVG_DESCENT))

@@ -60,6 +60,13 @@ def mask_figure(model_key: str, masked_text: str, top_k: int, hidden: str):
     return fa.mask_predictions_figure(p["tokens"], p["probs"], label(model_key), hidden=hidden.lower())
 
 
+def bertviz_height(r: dict, view: str) -> int:
+    """The frame height that shows bertviz_html's whole view (the tokens drawn, a pair's extra select)."""
+    n = min(len(r["enc"].tokens), BERTVIZ_TOKENS)
+    cfg = r["config"]
+    return bertviz_offline.frame_height(view, cfg.num_layers, cfg.num_heads, n, 1 in r["enc"].type_ids[:n])
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def bertviz_html(model_key: str, text: str, pair: str | None, view: str, layer: int) -> str:
     r = run(model_key, text, pair)

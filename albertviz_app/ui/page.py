@@ -36,6 +36,17 @@ LECTURE_CSS = """<style>
 [data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
 </style>"""
 
+# A phone (Streamlit stacks every st.columns row below 640 px): the columns made by Page.pairs stay side by side,
+# so a page's short inputs and its metrics do not push the main chart beyond the first two screens.
+PAIRS = "_pairs"  # the key suffix Page.pairs gives its container
+PHONE_CSS = f"""<style>
+@media (max-width: 640px) {{
+  [class*="{PAIRS}"] [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap !important; gap: 0.75rem; }}
+  [class*="{PAIRS}"] [data-testid="stColumn"] {{ min-width: 0 !important; width: auto !important; flex: 1 1 0; }}
+  [class*="{PAIRS}"] [data-testid="stMetricLabel"] * {{ white-space: normal; overflow: visible; }}
+}}
+</style>"""
+
 
 def _lecture_from_url() -> bool:
     raw = st.query_params.get(LECTURE_PARAM)
@@ -87,6 +98,10 @@ class Page:
         """n columns normally; n stacked containers in the lecture layout, whose controls sit in the narrow sidebar."""
         return [st.container() for _ in range(n)] if self.lecture else st.columns(n)
 
+    def pairs(self, name: str, spec=2) -> list:
+        """st.columns(spec) that stay side by side on a phone (PHONE_CSS), for short inputs and metrics."""
+        return st.container(key=self.key(name + PAIRS)).columns(spec)
+
     def controls(self):
         """Where the page's inputs go: the sidebar in the lecture layout, else in place."""
         return st.sidebar if self.lecture else st.container()
@@ -126,6 +141,5 @@ def start(slug: str, params: Sequence[Param] = ()) -> Page:
     lecture = lecture_control()
     export.image_format_control()
     view.link_control()
-    if lecture:
-        st.html(LECTURE_CSS)
+    st.html(LECTURE_CSS if lecture else PHONE_CSS)
     return Page(view, lecture)

@@ -11,6 +11,7 @@ from albertviz.figures import attention as fa
 from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
 from albertviz_app.ui.attention_runs import (
     BERTVIZ_TOKENS,
+    bertviz_height,
     bertviz_html,
     grid_figure,
     head_figure,
@@ -27,7 +28,6 @@ from albertviz_app.ui.page import Page, key, start
 from albertviz_app.ui.viewstate import Param
 
 SLUG = "attention"
-BERTVIZ_HEIGHT = {"head": 620, "model": 900}
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 VIEWS = {"head": "head view (one layer)", "model": "model view (all heads)"}
 
@@ -184,10 +184,11 @@ def draw_bertviz(page: Page, results: dict[str, dict], s: Settings, layer: int) 
     for col, (m, r) in zip(columns(len(results)), results.items(), strict=True):
         with col, friendly_errors(f"bertviz for {label(m)}"):
             html_page = bertviz_html(m, s.text, s.pair, view, min(layer, r["config"].num_layers - 1))
+            height = bertviz_height(r, view)  # the whole view, no blank: sized from its layers, heads and tokens
             if hasattr(st, "iframe"):  # Streamlit ≥ 1.5x; components.v1.html is deprecated there
-                st.iframe(html_page, height=BERTVIZ_HEIGHT[view], alt=f"bertviz {view} view of {label(m)}")
+                st.iframe(html_page, height=height, alt=f"bertviz {view} view of {label(m)}")
             else:
-                components.html(html_page, height=BERTVIZ_HEIGHT[view], scrolling=True)
+                components.html(html_page, height=height, scrolling=True)
             n = len(r["enc"].tokens)
             cut = f" Only the first {BERTVIZ_TOKENS} of {n} tokens are drawn." if n > BERTVIZ_TOKENS else ""
             st.download_button("⬇️ This bertviz view as an offline HTML file", html_page, mime="text/html",

@@ -20,7 +20,8 @@ from albertviz_app.ui import live_controller, live_form, live_results, live_runs
 from albertviz_app.ui.feedback import friendly_errors
 from albertviz_app.ui.live_controller import finished, k
 from albertviz_app.ui.models import EMBEDDING_LABELS, label, load_model
-from albertviz_app.ui.page import start
+from albertviz_app.ui.page import Page, start
+from albertviz_app.ui.viewstate import Param
 
 REDRAW_S = 2.0  # live chart refresh: each redraw costs the server and every watching browser CPU time
 UNTRAINED = "untrained"  # the per-use view's fallback when no shared zoo cell has landed yet
@@ -64,15 +65,36 @@ def per_use(model_key: str, version: float) -> list[gradients.UseGradients]:
     return [replace(r, contributions=[], true_grad={}) for r in rows]
 
 
+KINDS = {"attention": "attention blocks", "ffn": "feed-forward blocks"}
+
+
+def embeddings_of(entries: dict[str, dict]) -> list[str]:
+    return [e for e in EMBEDDING_LABELS if any(x["embedding"] == e for x in entries.values())]
+
+
+def shared_cells(entries: dict[str, dict]) -> list[str]:
+    return [n for n, e in entries.items() if e["sharing"] != "none"] + [UNTRAINED]
+
+
+def params(entries: dict[str, dict]) -> list[Param]:
+    """The page's view in the URL: which zoo curves, which shared block, and the live experiment's settings."""
+    embeddings, cells = embeddings_of(entries), shared_cells(entries)
+    return [Param("embedding", k("embedding"), (embeddings or ["full"])[0], options=embeddings),
+            Param("kind", k("kind"), "attention", options=list(KINDS)),
+            Param("model", k("peruse_model"), cells[0], options=cells),
+            Param("block", k("peruse_block"), ""),  # its choices and default: settle() in draw_per_use
+            *live_form.PARAMS]
+
+
 def seeds_note(losses: dict[str, dict[int, float]]) -> str:
     counts = sorted({len(v) for v in losses.values()})
     return "one seed per cell" if counts == [1] else f"{'–'.join(map(str, counts))} seeds per cell"
 
 
-def intro() -> None:
+def intro(page: Page) -> None:
     big, small = sorted({E for E, _ in paper.ALBERT_TABLE_4}, reverse=True)  # Table 4's two embedding sizes
     st.title("📉 Convergence — why sharing works")
-    st.markdown(
+    page.intro(
         rf"""**Lin et al. (2023, *Understanding Parameter Sharing in Transformers*) claim** that cross-layer sharing
 helps mostly through **better convergence**, not through added model complexity. Their setting is sharing used
 to make a model *deeper at a fixed parameter budget* — the shared model runs more layers, so more FLOPs per
@@ -85,49 +107,52 @@ $\frac{{\partial \ell}}{{\partial W}} = \sum_{{l=1}}^{{L}} \frac{{\partial \ell}
 on another scale than any single layer's.""")
 
 
-def draw_zoo_logs(entries: dict[str, dict], manifest: dict) -> None:
+def draw_zoo_logs(page: Page, entries: dict[str, dict], manifest: dict) -> None:
     st.header("1 · What the zoo's training logs show")
     with friendly_errors("the zoo's training curves"):
         if not entries:
             st.info("No zoo model has finished training yet (cells land one by one). Sections 2–4 work without "
                     "the zoo; come back later for the logged curves.", icon="⏳")
             return
-        embeddings = [e for e in EMBEDDING_LABELS if any(x["embedding"] == e for x in entries.values())]
-        c1, c2 = st.columns([1, 2])
-        emb = c1.selectbox("Embedding", embeddings, format_func=EMBEDDING_LABELS.get, key=k("embedding"))
-        cells = {n: e for n, e in entries.items() if e["embedding"] == emb}
-        present = [m for m in SHARING_MODES if Cell(m, emb).name in cells]
-        modes = c2.multiselect("Sharing modes", present, default=present, format_func=labels.SHARING.get,
-                               key=k("modes"))
+        with page.controls():
+            c1, c2 = page.side_by_side(2)
+            emb = c1.selectbox("Embedding", embeddings_of(entries), format_func=EMBEDDING_LABELS.get,
+                               key=k("embedding"))
+            cells = {n: e for n, e in entries.items() if e["embedding"] == emb}
+            present = [m for m in SHARING_MODES if Cell(m, emb).name in cells]
+            modes = c2.multiselect("Sharing modes", present, default=present, format_func=labels.SHARING.get,
+                                   key=k("modes"))
+        page.publish()
         if missing := [labels.SHARING[m] for m in SHARING_MODES if m not in present]:
             st.caption(f"Not trained yet with this embedding: {', '.join(missing)}.")
         chosen = {Cell(m, emb).name: cells[Cell(m, emb).name] for m in modes}
-        st.plotly_chart(figs.loss_curves_figure({e["sharing"]: cv.loss_curve(e) for e in chosen.values()},
-                                                f"Zoo pre-training, {EMBEDDING_LABELS[emb]}: MLM loss"),
-                        key=k("zoo_loss"))
+        page.chart(figs.loss_curves_figure({e["sharing"]: cv.loss_curve(e) for e in chosen.values()},
+                                           f"Zoo pre-training, {EMBEDDING_LABELS[emb]}: MLM loss"),
+                   key=k("zoo_loss"))
         zoo_losses = cv.zoo_seed_losses(manifest, emb)
-        st.caption("Solid: training MLM loss on each logged batch; dotted: loss on the same fixed held-out "
+        page.why("Solid: training MLM loss on each logged batch; dotted: loss on the same fixed held-out "
                    "passages. All cells share one shape, data order and step budget; only sharing differs. The "
                    f"curves are seed 0 ({seeds_note(zoo_losses)} in the zoo): a gap between two runs of one seed "
                    "is not yet what sharing does, so the line below sets it against the spread between seeds.")
         if lines := verdicts.fixed_shape_verdict(zoo_losses, labels.SHARING):
             st.markdown("**The zoo at a fixed shape (final held-out loss):** " + " ".join(lines))
-        kind = st.radio("Block type", ["attention", "ffn"], horizontal=True, key=k("kind"),
-                        format_func={"attention": "attention blocks", "ffn": "feed-forward blocks"}.get)
+        with page.controls():
+            kind = st.radio("Block type", list(KINDS), horizontal=True, key=k("kind"), format_func=KINDS.get)
+        page.publish()
         if series := cv.shared_vs_unshared(chosen, kind):
-            draw_zoo_grads(series, kind, chosen)
+            draw_zoo_grads(page, series, kind, chosen)
 
 
-def draw_zoo_grads(series: dict, kind: str, chosen: dict[str, dict]) -> None:
+def draw_zoo_grads(page: Page, series: dict, kind: str, chosen: dict[str, dict]) -> None:
     shared = [n for n in series if "used" in n]
-    st.plotly_chart(figs.grad_norm_figure(series, f"Gradient norm of the {kind} weights over training",
-                                          highlight=shared), key=k("zoo_grads"))
+    page.chart(figs.grad_norm_figure(series, f"Gradient norm of the {kind} weights over training",
+                                     highlight=shared), key=k("zoo_grads"))
     unshared = [v for n, (_, v) in series.items() if "layer" in n and n.startswith(labels.SHARING["none"])]
     notes = [f"**{n.split(':')[0]}**: {cv.median_ratio(series[n][1], unshared):.1f}× a "
              f"{labels.SHARING_ADJECTIVE['none']} layer"
              for n in shared] if unshared else []
     uses = max(n for e in chosen.values() for n in cv.block_uses(ModelConfig.from_dict(e["config"])).values())
-    st.caption("Thick lines: a block reused by several layers; thin lines: blocks used by one layer each. "
+    page.why("Thick lines: a block reused by several layers; thin lines: blocks used by one layer each. "
                "The shared block's gradient sums one term per use, so its norm lives on another scale. "
                "That alone would not ask for another learning rate: AdamW divides each step by the "
                "gradient's running root-mean-square, so rescaling a gradient changes the step only through "
@@ -137,17 +162,18 @@ def draw_zoo_grads(series: dict, kind: str, chosen: dict[str, dict]) -> None:
                + (" Median ratio over training: " + "; ".join(notes) + "." if notes else ""))
 
 
-def draw_per_use(entries: dict[str, dict], version: float) -> None:
+def draw_per_use(page: Page, entries: dict[str, dict], version: float) -> None:
     st.header("2 · One step, taken apart: the per-use terms of a shared gradient")
-    shared_cells = [n for n, e in entries.items() if e["sharing"] != "none"]
     with friendly_errors("the per-use gradient contributions"):
         c1, c2 = st.columns(2)
-        model_key = c1.selectbox("Model", shared_cells + [UNTRAINED], key=k("peruse_model"),
+        model_key = c1.selectbox("Model", shared_cells(entries), key=k("peruse_model"),
                                  format_func=lambda m: f"untrained {labels.SHARING['all']} model (zoo shape)"
                                  if m == UNTRAINED else label(m))
         by_label = {x.label: x for x in per_use(model_key, version) if len(x.layers) > 1}
+        page.view.settle("block", list(by_label), next(iter(by_label)))
         r = by_label[c2.selectbox("Shared block", list(by_label), key=k("peruse_block"))]
-        st.plotly_chart(figs.per_use_figure(r), key=k("peruse_chart"))
+        page.publish()
+        page.chart(figs.per_use_figure(r), key=k("peruse_chart"))
         m1, m2, m3 = st.columns(3)
         m1.metric("‖Σ per-use terms‖", f"{r.sum_norm:.4g}")
         m2.metric("‖real gradient‖ (ordinary backward)", f"{r.true_norm:.4g}")
@@ -173,14 +199,14 @@ def draw_live_intro(V: int) -> None:  # noqa: N803 - the vocabulary size
                 f"{V - len(CHAR_SPECIALS)} characters.")
 
 
-def draw_step_times(shown: live.LiveRun | None) -> None:
+def draw_step_times(page: Page, shown: live.LiveRun | None) -> None:
     st.header("4 · Parameters are not FLOPs")
     ss = st.session_state
     with friendly_errors("the step times"):
         rows = shown.summary() if shown is not None and shown.rounds else []
         if rows:
-            st.plotly_chart(figs.step_time_figure(rows, "Live run: parameters vs measured step time"),
-                            key=k("steptime_live"))
+            page.chart(figs.step_time_figure(rows, "Live run: parameters vs measured step time"),
+                       key=k("steptime_live"))
             base = rows[0]
             if notes := [f"{r['model']}: {r['params'] / base['params']:.2f}× the parameters, "
                          f"{r['flops_per_token'] / base['flops_per_token']:.2f}× the FLOPs per token, "
@@ -193,7 +219,7 @@ def draw_step_times(shown: live.LiveRun | None) -> None:
                                                                             batch_size=batch, seq_len=seq_len))
         if zoo_rows := ss.get(k("zoo_times")):
             z = zoo_config("none", "full")
-            st.plotly_chart(figs.step_time_figure(zoo_rows, f"Zoo shape (L{z.num_layers} H{z.hidden_size}, "
+            page.chart(figs.step_time_figure(zoo_rows, f"Zoo shape (L{z.num_layers} H{z.hidden_size}, "
                                                             f"{labels.EMBEDDING['full']}, batch "
                                                             f"{TIMING_BATCH[0]}×{TIMING_BATCH[1]}): parameters vs "
                                                             "step time"), key=k("steptime_zoo"))
@@ -236,23 +262,28 @@ def draw_headline(entries: dict[str, dict], manifest: dict) -> None:
 
 
 def main() -> None:
-    start(live_controller.SLUG)  # no view parameters in the URL: a live run is not a link
-    intro()
-    headline = st.container()  # "what these runs show": filled at the end, once this rerun's runs are done
     version = zoo.manifest_version()
     entries, manifest = zoo_logs(version), zoo_manifest(version)
-    draw_zoo_logs(entries, manifest)
-    draw_per_use(entries, version)
+    page = start(live_controller.SLUG, params(entries))  # a link sets the view and an experiment, never a run
+    intro(page)
+    # "what these runs show": filled at the end, once this rerun's runs are done; in the lecture layout after the
+    # zoo's chart, so that chart is the projector's first screen
+    headline = None if page.lecture else st.container()
+    draw_zoo_logs(page, entries, manifest)
+    if headline is None:
+        headline = st.container()
+    draw_per_use(page, entries, version)
     V = len(live_data().special)  # noqa: N806 - the character vocabulary
     draw_live_intro(V)
     experiment = live_form.controls(V)
+    page.publish()
     live_controller.buttons(can_train=experiment != "same_shape" or bool(st.session_state.get(k("live_modes"))))
     shown = None
     with friendly_errors("the live training"):
         live_controller.poll(lambda r: live_results.live_chart(r, plateau()), REDRAW_S)
         if (shown := live_controller.shown(experiment)) is not None:
             live_results.draw(shown, V, plateau())
-    draw_step_times(shown)
+    draw_step_times(page, shown)
     with headline, friendly_errors("the verdicts"):
         draw_headline(entries, manifest)
 

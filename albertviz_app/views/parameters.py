@@ -105,7 +105,7 @@ class Settings:
 def controls(page: Page) -> Settings:
     ss = st.session_state
     st.selectbox("Start from a preset", list(PRESETS), key=k("preset"), on_change=load_preset)
-    cols = st.columns(2)
+    cols = page.pairs("shape")
     full_table = ss.get(k("embedding")) == "full"
     keep_e()
     for i, (field, text) in enumerate(SHAPE_KEYS.items()):
@@ -150,7 +150,7 @@ def draw_counts(page: Page, config: ModelConfig, report: ParamReport, seq_len: i
     attn_plan, ffn_plan = plan_letters(config)
     st.markdown(f"**{config.describe()}** — attention blocks `{attn_plan}`, FFN blocks `{ffn_plan}`")
     # Four across only at full width: in the right-hand column at 1280 px the labels were cut ("unro…").
-    m = st.columns([1, 1.45, 0.9, 1]) if page.lecture else [c for _ in range(2) for c in st.columns(2)]
+    m = st.columns([1, 1.45, 0.9, 1]) if page.lecture else [c for i in range(2) for c in page.pairs(f"metrics{i}")]
     m[0].metric("Unique parameters", f"{report.total / 1e6:,.2f}M")
     m[1].metric("Without sharing (unrolled)", f"{report.unrolled / 1e6:,.2f}M")
     m[2].metric("Saved by sharing", f"{report.saving:.0%}")

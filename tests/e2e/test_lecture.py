@@ -13,17 +13,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PROJECTOR = {"width": 1280, "height": 720}
 
 
-@pytest.mark.parametrize("slug, chart", [("parameters", "parameters.components_chart"),
-                                         ("attention", "attention.head_map.{model}")])
-def test_lecture_layout_puts_the_main_chart_above_the_fold(app, slug, chart):
+@pytest.mark.parametrize("slug, chart, control", [
+    ("parameters", "parameters.components_chart", "parameters.preset"),
+    ("attention", "attention.head_map.{model}", "attention.text"),
+    ("convergence", "convergence.zoo_loss", "convergence.embedding"),
+])
+def test_lecture_layout_puts_the_main_chart_above_the_fold(app, slug, chart, control):
     app.page.set_viewport_size(PROJECTOR)
     app.visit(f"{slug}?lecture=1")
     app.assert_healthy()
     box = app.widget(chart.format(model=available_models()[0])).bounding_box()
     assert box is not None and 0 <= box["y"] < PROJECTOR["height"] - 150, box  # its top and a good part of it
     sidebar = app.page.locator('[data-testid="stSidebar"]')
-    controls = f"{key_css('parameters.preset')}, {key_css('attention.text')}"
-    assert sidebar.locator(controls).count() == 1  # controls moved there
+    assert sidebar.locator(key_css(control)).count() == 1  # controls moved there
     assert "lecture=1" in app.page.url
 
 

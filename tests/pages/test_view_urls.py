@@ -155,3 +155,55 @@ def test_a_page_visited_again_comes_back_as_it_was_left(fake_zoo):
     assert at.selectbox(key="parameters.preset").value == "bert-base"
     assert at.radio(key="parameters.sharing").value == "ffn" and at.number_input(key="parameters.groups").value == 2
     assert not at.toast
+
+
+# ------------------------------------------------------------------------------------------ Convergence
+
+def test_a_convergence_link_sets_up_the_experiment_and_widgets_write_back(fake_zoo):
+    from albertviz.lessons.live_settings import LiveSettings
+
+    at = open_page("convergence", experiment="equal_params", L="2", lin_lr="0.002", order="cycle", kind="ffn",
+                   flops_ref="0")
+    assert not at.toast, notices(at)
+    assert at.radio(key="convergence.experiment").value == "equal_params"
+    assert at.number_input(key="convergence.lin_layers").value == 2
+    assert at.select_slider(key="convergence.lin_lr").value == 0.002
+    assert at.selectbox(key="convergence.lin_strategy").value == "cycle"
+    assert at.checkbox(key="convergence.lin_deep").value is False
+    assert at.session_state["convergence.kind"] == "ffn"  # (its radio needs zoo logs, which this fake zoo lacks)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "unshared 2-layer model against a 4-layer model that runs each of its 2 blocks twice" in shown
+    assert_modebar(at)
+
+    at.number_input(key="convergence.lin_steps").set_value(300).run()
+    assert at.query_params["lin_steps"] in ("300", ["300"])
+    assert "lin_steps=300" in link(at) and "experiment=equal_params" in link(at)
+    # back to the other experiment: its settings are in the URL, the hidden form's are not
+    at.radio(key="convergence.experiment").set_value("same_shape").run()
+    assert not {"L", "lin_lr", "lin_steps", "order"} & set(at.query_params)
+    at.number_input(key="convergence.groups").set_value(2).run()
+    assert at.query_params["M"] in ("2", ["2"])
+    assert at.number_input(key="convergence.steps").value == LiveSettings.default("same_shape").steps
+    assert "steps" not in at.query_params  # defaults stay out
+
+
+@pytest.mark.parametrize("params, words, key, default", [
+    ({"experiment": "equal_params", "L": "9"}, "`L=9` is outside", "convergence.lin_layers", 1),
+    ({"lr": "0.7"}, "`lr=0.7` is not one of the choices", "convergence.lr", None),
+    ({"kind": "embeddings"}, "`kind=embeddings` is not one of the choices", "convergence.kind", "attention"),
+    ({"block": "nonsense"}, "`block=nonsense` is not one of the choices", "convergence.peruse_block", None),
+])
+def test_a_bad_convergence_parameter_falls_back_with_a_notice(fake_zoo, params, words, key, default):
+    from albertviz.lessons.live_settings import LiveSettings
+
+    at = open_page("convergence", **params)
+    assert words in notices(at)
+    value = at.session_state[key]
+    if key == "convergence.lin_layers":
+        default = LiveSettings.default("equal_params").layers
+    elif key == "convergence.lr":
+        default = LiveSettings.default("same_shape").lr
+    elif key == "convergence.peruse_block":
+        default = at.selectbox(key=key).options[0]
+    assert value == default
+    assert not (set(params) - {"experiment"}) & set(at.query_params)

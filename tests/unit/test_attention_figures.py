@@ -70,3 +70,18 @@ def test_tokens_are_escaped_for_plotly():
     fig = fa.head_heatmap(random_attention(T=4)[0, 0], tokens, 0, 0)
     assert list(fig.layout.xaxis.ticktext) == ["[CLS]", "&lt;b&gt;", "&lt;img src=x onerror=alert(1)&gt;", "[SEP]"]
     assert "<img" not in fig.to_json()
+
+
+def test_a_long_paragraphs_map_labels_every_few_tokens_and_hovers_every_one():
+    """128 labels per axis cost the browser ~1 s a draw; the map keeps ≤ MAX_TICKS, evenly spaced, in order."""
+    T = 128
+    tokens = [f"w{i}" for i in range(T)]
+    fig = fa.head_heatmap(random_attention(T=T)[0, 0], tokens, 0, 0)
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        shown = list(axis.tickvals)
+        assert len(shown) <= fa.MAX_TICKS and shown[0] == 0
+        assert len(set(b - a for a, b in zip(shown, shown[1:], strict=False))) == 1  # evenly spaced
+        assert list(axis.ticktext) == [tokens[i] for i in shown]
+    assert fig.data[0].text is not None and len(fig.data[0].text) == T  # the hover names every token
+    short = fa.head_heatmap(random_attention(T=12)[0, 0], tokens[:12], 0, 0)
+    assert list(short.layout.xaxis.ticktext) == tokens[:12]
