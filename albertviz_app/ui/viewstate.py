@@ -130,11 +130,12 @@ class ViewState:
                     ss[p.key] = p.parse(raw)
                     continue
                 except ValueError as why:
-                    self.from_link.discard(p.name)
-                    shown = p.encode(self.default(p))
-                    self.notice(f"The link's `{p.name}={raw[:40]}` {why}; showing the default ({shown}).")
+                    if p.name in self.from_link:  # a stored view that no longer fits (a smaller model) is not news
+                        self.from_link.discard(p.name)
+                        shown = p.encode(self.default(p))
+                        self.notice(f"The link's `{p.name}={raw[:40]}` {why}; showing the default ({shown}).")
                     ss[p.key] = self.default(p)
-                    del st.query_params[p.name]
+                    st.query_params.pop(p.name, None)  # a value from this page's last view is not in the URL
                     continue
             if p.key not in ss:
                 ss[p.key] = self.default(p)
@@ -163,7 +164,7 @@ class ViewState:
         written = {}
         for p in self.params:
             want = None
-            if p.key in ss and (p.active is None or p.active()):
+            if ss.get(p.key) is not None and (p.active is None or p.active()):
                 value = p.encode(ss[p.key])
                 want = value if value != p.encode(self.default(p)) else None
             if want is not None:

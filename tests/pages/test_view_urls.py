@@ -207,3 +207,16 @@ def test_a_bad_convergence_parameter_falls_back_with_a_notice(fake_zoo, params, 
         default = at.selectbox(key=key).options[0]
     assert value == default
     assert not (set(params) - {"experiment"}) & set(at.query_params)
+
+
+def test_a_remembered_view_that_no_longer_fits_falls_back_quietly(fake_zoo):
+    """Back through the menu the URL is empty and the page restores its last view; a stored value that no longer
+    parses (here a negative token position) must fall back to the default — it once raised KeyError deleting a
+    URL key that was never there (found by `make load` through two replicas)."""
+    at = AppTest.from_file(page_file("attention"), default_timeout=300)
+    at.session_state["_view_params"] = {"attention": {"mask": "-1"}}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["attention.mask_pos"] >= 0
+    assert "mask" not in at.query_params
+    assert "link's" not in notices(at), "a stored view is not a link: no notice about one"
