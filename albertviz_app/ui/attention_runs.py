@@ -12,6 +12,7 @@ from albertviz.analysis.measures import same_weights_spread
 from albertviz.core.sharing import layer_plan
 from albertviz.figures import attention as fa
 from albertviz.figures import bertviz_offline
+from albertviz_app.ui.export import frozen
 from albertviz_app.ui.models import label, load_model
 
 GRID_TOKENS = 32  # the grid draws L·heads maps; more tokens than this make the page slow to send
@@ -30,7 +31,7 @@ def run(model_key: str, text: str, pair: str | None) -> dict:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def grid_figure(model_key: str, text: str, pair: str | None):
     r = run(model_key, text, pair)
-    return fa.attention_grid(r["attn"], r["enc"].tokens, max_tokens=GRID_TOKENS, title=label(model_key))
+    return frozen(fa.attention_grid(r["attn"], r["enc"].tokens, max_tokens=GRID_TOKENS, title=label(model_key)))
 
 
 # Figures are cached across sessions too (same model + sentence + view → the same figure): building them
@@ -38,26 +39,26 @@ def grid_figure(model_key: str, text: str, pair: str | None):
 @st.cache_resource(max_entries=16, show_spinner=False)
 def plan_figure(model_key: str, text: str, pair: str | None):
     r = run(model_key, text, pair)
-    return fa.layer_plan_figure(r["config"], r["summary"]["entropy"], title=f"Layer plan — {label(model_key)}")
+    return frozen(fa.layer_plan_figure(r["config"], r["summary"]["entropy"], title=f"Layer plan — {label(model_key)}"))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def summary_figure(model_key: str, text: str, pair: str | None):
     r = run(model_key, text, pair)
-    return fa.summary_figure(r["summary"], title=f"Per-layer summary — {label(model_key)}")
+    return frozen(fa.summary_figure(r["summary"], title=f"Per-layer summary — {label(model_key)}"))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def head_figure(model_key: str, text: str, pair: str | None, layer: int, head: int):
     r = run(model_key, text, pair)
-    return fa.head_heatmap(r["attn"][layer, head], r["enc"].tokens, layer, head,
-                           title=f"{label(model_key)} — layer {layer + 1}, head {head + 1}")
+    return frozen(fa.head_heatmap(r["attn"][layer, head], r["enc"].tokens, layer, head,
+                                  title=f"{label(model_key)} — layer {layer + 1}, head {head + 1}"))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def mask_figure(model_key: str, masked_text: str, top_k: int, hidden: str):
     p = predict(model_key, masked_text, top_k, hidden)[0]
-    return fa.mask_predictions_figure(p["tokens"], p["probs"], label(model_key), hidden=hidden.lower())
+    return frozen(fa.mask_predictions_figure(p["tokens"], p["probs"], label(model_key), hidden=hidden.lower()))
 
 
 def bertviz_height(r: dict, view: str) -> int:

@@ -7,6 +7,7 @@ sidebar (`image_format_control`) that every chart's button follows.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import Any
@@ -50,6 +51,26 @@ def modebar_config(key: str, fmt: str | None = None) -> dict:
             "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
+class FrozenFigure(go.Figure):
+    """A figure that no longer changes (one shared from a cache): its dict form is built once.
+
+    st.plotly_chart turns every figure into a dict on every call — a deep copy that re-encodes each array as
+    base64 — which was a third of an Attention rerun's CPU although the cached figure had not changed.
+    """
+
+    def to_dict(self) -> dict:
+        if getattr(self, "_frozen_dict", None) is None:
+            self._frozen_dict = super().to_dict()
+        return self._frozen_dict
+
+
+def frozen(fig: go.Figure) -> FrozenFigure:
+    """`fig` itself, for a cache that hands it to every session: never change it afterwards (`chart` copies
+    first). Its class is swapped in place — a copy would re-validate the whole figure, template included."""
+    fig.__class__ = FrozenFigure
+    return fig
+
+
 def chart(fig: go.Figure, key: str, where=None, lecture: bool = False, **kwargs) -> None:
     """st.plotly_chart with the shared modebar config (and larger type in the lecture layout)."""
     if lecture:
@@ -75,6 +96,8 @@ def table(data, key: str, name: str | None = None, where=None, index: bool = Fal
     """st.dataframe plus a small 'CSV' download of the same numbers (unformatted, full precision)."""
     box = where or st
     box.dataframe(data, key=key, **kwargs)
-    box.download_button("⬇️ CSV", to_csv(data, index=index), file_name=f"albertviz-{slug(name or key)}.csv",
+    # deferred: the CSV is written when someone clicks, not on every rerun of every student's page
+    box.download_button("⬇️ CSV", functools.partial(to_csv, data, index=index),
+                        file_name=f"albertviz-{slug(name or key)}.csv",
                         mime="text/csv", key=f"{key}_csv", on_click="ignore", type="tertiary",
                         help="Download this table as a CSV file")

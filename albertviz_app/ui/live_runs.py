@@ -19,6 +19,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from albertviz.lessons import live, live_settings, run_limits, run_store, runs, shared_run
+from albertviz_app.ui.export import frozen
 from albertviz_app.ui.feedback import error
 
 POLL_S = 0.5  # how often a watching page looks at its run: also how soon it notices a click (a yield point)
@@ -117,7 +118,7 @@ def progress_text(reg: runs.RunRegistry, run: shared_run.SharedRun, view: live.L
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _progress_figure(run_key: str, rounds: int, _view: live.LiveRun, _chart: Callable[[live.LiveRun], object]):
     """The run's chart at `rounds`, built once for every session watching it (a class shares one run)."""
-    return _chart(_view)
+    return frozen(_chart(_view))
 
 
 def watch(chart: Callable[[live.LiveRun], object], redraw_s: float, stop_key: str) -> None:

@@ -5,15 +5,23 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from albertviz import PRESETS, ModelConfig, checkpoints, count_parameters, labels, lessons, paper
-from albertviz.checkpoints.counting import CheckpointCount, count_checkpoint
+from albertviz import PRESETS, ModelConfig, count_parameters, labels, lessons, paper
 from albertviz.core.config import EMBEDDING_TYPES, SHARE_STRATEGIES, SHARING_MODES
-from albertviz.core.params import ADAM_BYTES_PER_PARAM, ParamReport, sharing_embedding_grid
+from albertviz.core.params import ADAM_BYTES_PER_PARAM, ParamReport
 from albertviz.core.sharing import plan_letters
-from albertviz.figures.params import component_bars, grid_bars
 from albertviz_app.ui.feedback import friendly_errors
-from albertviz_app.ui.models import available_models, is_checkpoint, label, load_model
+from albertviz_app.ui.models import available_models, is_checkpoint, label
 from albertviz_app.ui.page import Page, key, start
+from albertviz_app.ui.parameter_tables import (
+    PAPER_TABLES,
+    checkpoint_count,
+    components_figure,
+    grid_figure,
+    grid_table,
+    paper_frames,
+    paper_sentences,
+    paper_tables,
+)
 from albertviz_app.ui.viewstate import Param
 
 SLUG = "parameters"
@@ -23,8 +31,6 @@ URL_NAMES = {"vocab_size": "V", "embedding_size": "E", "hidden_size": "H", "num_
              "intermediate_size": "F"}  # the paper's letters: ?preset=albert-base&M=3&strategy=cycle
 STRATEGY_LABELS = {"sequence": "sequence (AABBCC)", "cycle": "cycle (ABCABC)", "cycle_rev": "cycle, reversed (ABCCBA)"}
 SEQ_LENGTHS = list(range(16, 513, 16))
-PAPER_TABLES = (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
-                ("Table 3", "table3", "ALBERT-base, embedding size E"))
 
 
 def k(name: str) -> str:
@@ -52,20 +58,6 @@ def keep_e() -> None:
     elif was_full and k("factorized_e") in ss:
         ss[k("embedding_size")] = ss.pop(k("factorized_e"))
     ss[k("was_full")] = full_table
-
-
-@st.cache_data(show_spinner=False)
-def paper_tables() -> dict[str, list[paper.Reproduction]]:
-    """Every paper row counted with and without the pooler, once per server (the tables never change)."""
-    return {"table1": paper.table_1_reproductions(), "table4": paper.table_4_reproductions(),
-            "table3": paper.table_3_reproductions()}
-
-
-@st.cache_data(show_spinner=False)
-def paper_sentences() -> dict[str, list[str]]:
-    """The computed sentences under the tables that do not depend on the pooler toggle."""
-    return {"table1": [lessons.size_gap_sentence(g) for g in paper.size_gaps()],
-            "table4": [lessons.table_4_cost_sentence()], "table3": []}
 
 
 def preset(field: str):
@@ -160,12 +152,13 @@ def draw_counts(page: Page, config: ModelConfig, report: ParamReport, seq_len: i
              "arithmetic is the same — the saving is in memory and in what has to be stored or sent.")
 
     pinned = pin_buttons(config)
-    bars = {"this model": report}
+    shown = [("this model", config)]
     if config.sharing != "none":
-        bars[f"same shape, {labels.SHARING['none']}"] = count_parameters(config.with_(sharing="none"), seq_len=seq_len)
+        shown.append((f"same shape, {labels.SHARING['none']}", config.with_(sharing="none")))
     if pinned is not None:
-        bars["📌 pinned"] = count_parameters(pinned, seq_len=seq_len)
-    page.chart(component_bars(bars), key=k("components_chart"))
+        shown.append(("📌 pinned", pinned))
+    bars = {name: count_parameters(c, seq_len=seq_len) for name, c in shown}
+    page.chart(components_figure(tuple(shown), seq_len), key=k("components_chart"))
     page.why("Embeddings dominate small models; attention and FFN dominate big ones. Sharing divides the "
              "attention and/or FFN bars by L/M and leaves the embedding bar alone.")
 
@@ -175,7 +168,8 @@ def draw_counts(page: Page, config: ModelConfig, report: ParamReport, seq_len: i
             for name, r in bars.items()]
     # One column per model, the measures as rows: seven columns were cut off at 1280 px (FLOPs, Adam).
     sizes = pd.DataFrame(rows).set_index("model").T.rename_axis("per model")
-    page.table(sizes.style.format("{:,.2f}"), key=k("sizes"), name="sizes", index=True)
+    page.table(sizes, key=k("sizes"), name="sizes", index=True,  # column formats, not a Styler: cheaper to send
+               column_config={c: st.column_config.NumberColumn(format="%.2f") for c in sizes.columns})
     page.why("Training memory = fp32 weights + gradients + Adam's two moments "
              f"({ADAM_BYTES_PER_PARAM} bytes per parameter); activations come on top and grow with batch size "
              "and sequence length.")
@@ -185,11 +179,10 @@ def draw_counts(page: Page, config: ModelConfig, report: ParamReport, seq_len: i
 
 def draw_grid(page: Page, config: ModelConfig) -> None:
     st.subheader("Every sharing mode × embedding type for this shape")
-    grid = sharing_embedding_grid(config)
-    page.chart(grid_bars(grid), key=k("grid_chart"))
-    table = pd.DataFrame(grid).pivot(index="sharing", columns="embedding", values="parameters") / 1e6
-    page.table(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)].style.format("{:,.2f}M"), key=k("grid"),
-               name="sharing-x-embedding-millions", index=True)
+    page.chart(grid_figure(config), key=k("grid_chart"))
+    millions = {e: st.column_config.NumberColumn(format="%.2fM") for e in EMBEDDING_TYPES}
+    page.table(grid_table(config), key=k("grid"), name="sharing-x-embedding-millions", index=True,
+               column_config=millions)
     page.why("Read across a row to see what the embedding choice saves; down a column for sharing.")
 
 
@@ -201,15 +194,8 @@ def draw_paper(page: Page) -> None:
              "bias on [CLS]); switch it to see which figures each setting reproduces.")
     with_pooler = st.toggle("Count the pooler", key=k("tables_pooler"))
     page.publish()
-    reps = paper_tables()
-    for title, name, note in PAPER_TABLES:
-        frame = pd.DataFrame(paper.reproduction_rows(reps[name], with_pooler)).drop(columns="reproduced")
-        if name == "table4":
-            frame["paper Avg"] = [paper.ALBERT_TABLE_4_AVG[c] for c in paper.ALBERT_TABLE_4]
-            delta = f"Avg vs {labels.SHARING_ADJECTIVE['none']}"
-            frame[delta] = [paper.table_4_avg_delta(*c) for c in paper.ALBERT_TABLE_4]
-        if name == "table3":
-            frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
+    reps, frames = paper_tables(), paper_frames(with_pooler)
+    for (title, name, note), frame in zip(PAPER_TABLES, frames, strict=True):
         st.markdown(f"**{title}** — {note}")
         page.table(frame, key=k(name), name=f"albert-{title}-{'with' if with_pooler else 'without'}-pooler",
                    hide_index=True)
@@ -220,11 +206,6 @@ def draw_paper(page: Page) -> None:
 
 def ready_checkpoints() -> list[str]:
     return [m for m in available_models() if is_checkpoint(m)]
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def checkpoint_count(model_key: str) -> CheckpointCount:
-    return count_checkpoint(load_model(model_key), checkpoints.find(model_key))
 
 
 def draw_checkpoint(page: Page) -> None:

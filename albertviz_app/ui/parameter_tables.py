@@ -1,0 +1,76 @@
+"""The Parameter explorer's cached figures and tables, shared by every session (same shape → the same figure).
+
+Kept out of views/parameters.py: Streamlit re-executes a page script on every rerun, and a cache decorator there
+re-hashes its function's source each time. Building these with plotly and pandas was most of a rerun's CPU
+(issue 15); Streamlit only reads what they return.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from albertviz import ModelConfig, count_parameters, labels, lessons, paper
+from albertviz.checkpoints import find
+from albertviz.checkpoints.counting import CheckpointCount, count_checkpoint
+from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
+from albertviz.core.params import sharing_embedding_grid
+from albertviz.figures.params import component_bars, grid_bars
+from albertviz_app.ui.export import frozen
+from albertviz_app.ui.models import load_model
+
+PAPER_TABLES = (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
+                ("Table 3", "table3", "ALBERT-base, embedding size E"))
+
+
+@st.cache_data(show_spinner=False)
+def paper_tables() -> dict[str, list[paper.Reproduction]]:
+    """Every paper row counted with and without the pooler, once per server (the tables never change)."""
+    return {"table1": paper.table_1_reproductions(), "table4": paper.table_4_reproductions(),
+            "table3": paper.table_3_reproductions()}
+
+
+@st.cache_data(show_spinner=False)
+def paper_sentences() -> dict[str, list[str]]:
+    """The computed sentences under the tables that do not depend on the pooler toggle."""
+    return {"table1": [lessons.size_gap_sentence(g) for g in paper.size_gaps()],
+            "table4": [lessons.table_4_cost_sentence()], "table3": []}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def components_figure(shown: tuple[tuple[str, ModelConfig], ...], seq_len: int):
+    return frozen(component_bars({name: count_parameters(c, seq_len=seq_len) for name, c in shown}))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def grid_figure(config: ModelConfig):
+    return frozen(grid_bars(sharing_embedding_grid(config)))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def grid_table(config: ModelConfig) -> pd.DataFrame:
+    """Unique parameters (millions) of this shape: sharing modes down, embedding types across."""
+    table = pd.DataFrame(sharing_embedding_grid(config)).pivot(index="sharing", columns="embedding",
+                                                              values="parameters") / 1e6
+    return table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)]
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def paper_frames(with_pooler: bool) -> list[pd.DataFrame]:
+    """Tables 1, 4 and 3 beside the counter, in PAPER_TABLES order."""
+    reps, frames = paper_tables(), []
+    for _, name, _ in PAPER_TABLES:
+        frame = pd.DataFrame(paper.reproduction_rows(reps[name], with_pooler)).drop(columns="reproduced")
+        if name == "table4":
+            frame["paper Avg"] = [paper.ALBERT_TABLE_4_AVG[c] for c in paper.ALBERT_TABLE_4]
+            delta = f"Avg vs {labels.SHARING_ADJECTIVE['none']}"
+            frame[delta] = [paper.table_4_avg_delta(*c) for c in paper.ALBERT_TABLE_4]
+        if name == "table3":
+            frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
+        frames.append(frame)
+    return frames
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def checkpoint_count(model_key: str) -> CheckpointCount:
+    return count_checkpoint(load_model(model_key), find(model_key))
