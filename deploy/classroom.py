@@ -184,9 +184,8 @@ class Classroom:
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
             (self.run_dir / sub).chmod(0o1777)  # nginx's workers drop root (to nobody) when started as root
         # Replicas on one machine share its cores: their live trainers together should not outnumber them.
-        trainers = {"ALBERTVIZ_LIVE_WORKERS": str(max(1, (os.cpu_count() or 1) // n))}
-        env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)} | trainers | \
-            {k: v for k, v in os.environ.items() if k == "ALBERTVIZ_LIVE_WORKERS"} | self.env
+        trainers = os.environ.get("ALBERTVIZ_LIVE_WORKERS", str(max(1, (os.cpu_count() or 1) // n)))
+        env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32), "ALBERTVIZ_LIVE_WORKERS": trainers} | self.env
         ports = [self.base_port + i if self.base_port else free_port() for i in range(n)]
         busy = [p for p in ports if not port_is_free(p)] + ([] if port_is_free(self.port, self.host) else [self.port])
         if busy:

@@ -23,6 +23,7 @@ from albertviz_app.ui.models import EMBEDDING_LABELS, label, load_model
 from albertviz_app.ui.page import Page, start
 from albertviz_app.ui.viewstate import Param
 
+ZOO_TIMING = (8, 2)  # timed steps, warm-up steps per sharing mode for "Time the zoo shape now"
 REDRAW_S = 2.0  # live chart refresh: each redraw costs the server and every watching browser CPU time
 UNTRAINED = "untrained"  # the per-use view's fallback when no shared zoo cell has landed yet
 PER_USE_BATCH = (16, 32)  # passages × tokens of the one batch whose gradient section 2 takes apart
@@ -195,8 +196,9 @@ def draw_live_intro(V: int) -> None:  # noqa: N803 - the vocabulary size
                 "character windows, all models of a seed from the same start and on the same batches, one step each "
                 f"in turn, MLM only (no teacher). Characters rather than the zoo's "
                 f"{zoo_config('none', 'full').vocab_size:,} word pieces, because a model this small needs many "
-                "minutes to get past \"predict the most frequent piece\", but under a minute with the text's "
-                f"{V - len(CHAR_SPECIALS)} characters.")
+                "minutes to get past \"predict the most frequent piece\"; with the text's "
+                f"{V - len(CHAR_SPECIALS)} characters a live run can get past it — the dashed line on the chart "
+                "below shows whether this one did.")
 
 
 def draw_step_times(page: Page, shown: live.LiveRun | None) -> None:
@@ -212,11 +214,14 @@ def draw_step_times(page: Page, shown: live.LiveRun | None) -> None:
                          f"{r['flops_per_token'] / base['flops_per_token']:.2f}× the FLOPs per token, "
                          f"{r['step_ms'] / base['step_ms']:.2f}× the step time" for r in rows[1:]]:
                 st.caption(f"Against {base['model']}: " + "; ".join(notes) + ".")
-        if st.button("⏱ Time the zoo shape now (≈ 10 s)", key=k("time_zoo")):
+        if st.button(f"⏱ Time the zoo shape now ({sum(ZOO_TIMING)} training steps per sharing mode)",
+                     key=k("time_zoo")):
             with st.spinner("Timing training steps of the four sharing modes, in turn…"):
                 batch, seq_len = TIMING_BATCH
-                ss[k("zoo_times")] = step_time.step_time_rows(step_time.step_time_ratios(steps=8, warmup_steps=2,
-                                                                            batch_size=batch, seq_len=seq_len))
+                timed, warmup = ZOO_TIMING
+                ratios = step_time.step_time_ratios(steps=timed, warmup_steps=warmup, batch_size=batch,
+                                                    seq_len=seq_len)
+                ss[k("zoo_times")] = step_time.step_time_rows(ratios)
         if zoo_rows := ss.get(k("zoo_times")):
             z = zoo_config("none", "full")
             page.chart(figs.step_time_figure(zoo_rows, f"Zoo shape (L{z.num_layers} H{z.hidden_size}, "
