@@ -12,12 +12,12 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.colors import qualitative
-from plotly.subplots import make_subplots
+from plotly.colors import get_colorscale, qualitative
 
 from albertviz.analysis.measures import attention_entropy, attention_share, mean_attention_distance
 from albertviz.core.config import ModelConfig
 from albertviz.core.sharing import layer_plan, plan_letters
+from albertviz.figures.panels import row_of_panels
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]")
 COLORSCALE = "Blues"
@@ -82,11 +82,11 @@ def _grid_axes(rows: int, cols: int, h_space: float = 0.012, v_space: float = 0.
         # with many heads (MiniLM: 12) "head 10" overlapped its neighbours: the word only once
         name = f"head {c + 1}" if c == 0 or cols <= 6 else str(c + 1)
         titles.append(dict(text=name, x=c * (w + h_space) + w / 2, y=1.0, xref="paper",
-                           yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font_size=11))
+                           yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font={"size": 11}))
     for r in range(rows):
         titles.append(dict(text=f"layer {r + 1}", x=1.0, y=1 - r * (h + v_space) - h / 2, xref="paper",
                            yref="paper", xanchor="left", yanchor="middle", textangle=90, showarrow=False,
-                           font_size=11))
+                           font={"size": 11}))
     return layout, titles
 
 
@@ -107,16 +107,18 @@ def attention_grid(attentions: np.ndarray, tokens: list[str], max_tokens: int = 
     for layer in range(L):
         for head in range(H):
             sfx = "" if layer * H + head == 0 else str(layer * H + head + 1)
-            traces.append(go.Heatmap(
-                z=attn[layer, head], coloraxis="coloraxis", xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+            traces.append(dict(
+                type="heatmap", z=attn[layer, head], coloraxis="coloraxis", xaxis=f"x{sfx}", yaxis=f"y{sfx}",
                 hovertemplate=(f"layer {layer + 1}, head {head + 1}<br>token #%{{y}} → token #%{{x}}"
                                "<br>weight %{z:.3f}<extra></extra>")))
     cut = f" (first {n} of {T} tokens)" if n < T else ""
-    return go.Figure(data=traces, layout=dict(
-        **axes, annotations=titles, title=f"{title}{cut}", height=max(320, 70 + 95 * L),
+    # Unvalidated: plotly's checks of L·heads heatmaps and 2·L·heads axes cost ~5× building them, on every new
+    # sentence; tests/unit/test_attention_figures.py validates what this builds instead.
+    return go.Figure(_validate=False, data=traces, layout=dict(
+        **axes, annotations=titles, title={"text": f"{title}{cut}"}, height=max(320, 70 + 95 * L),
         margin=dict(l=10, r=90, t=80, b=10),
-        coloraxis=dict(colorscale=COLORSCALE, cmin=0.0, cmax=float(attn.max()) if attn.size else 1.0,
-                       colorbar=dict(title="weight", thickness=12, x=1.04))))
+        coloraxis=dict(colorscale=get_colorscale(COLORSCALE), cmin=0.0, cmax=float(attn.max()) if attn.size else 1.0,
+                       colorbar=dict(title={"text": "weight"}, thickness=12, x=1.04))))
 
 
 def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int,
@@ -184,19 +186,16 @@ def layer_plan_figure(config: ModelConfig, entropy: np.ndarray | None = None,
         fig = go.Figure(heat)
         fig.update_yaxes(autorange="reversed")
     else:
-        fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.45, 0.55],
-                            horizontal_spacing=0.04,
-                            subplot_titles=("blocks", "attention entropy"))
-        fig.add_trace(heat, row=1, col=1)
+        panels = row_of_panels(2, titles=("blocks", "attention entropy"), spacing=0.04, widths=[0.45, 0.55],
+                               shared_y=True)
+        panels.yaxis(1, autorange="reversed")
+        panels.xaxis(2, title={"text": "normalized entropy (1 = uniform)"}, range=[0, 1.15])
         ent = np.asarray(entropy, dtype=float)
-        fig.add_trace(go.Bar(x=ent, y=rows, orientation="h",
-                             marker_color=[PALETTE[a % len(PALETTE)] for a, _ in plan],
-                             text=[f"{v:.2f}" for v in ent], textposition="outside",
-                             hovertemplate="%{y}: entropy %{x:.3f} (1 = uniform)<extra></extra>"),
-                      row=1, col=2)
-        fig.update_xaxes(title="normalized entropy (1 = uniform)", range=[0, 1.15], row=1, col=2)
-        fig.update_yaxes(autorange="reversed", row=1, col=1)
-        fig.update_layout(showlegend=False)
+        bars = go.Bar(x=ent, y=rows, orientation="h", marker_color=[PALETTE[a % len(PALETTE)] for a, _ in plan],
+                      text=[f"{v:.2f}" for v in ent], textposition="outside",
+                      hovertemplate="%{y}: entropy %{x:.3f} (1 = uniform)<extra></extra>", **panels.refs(2))
+        heat.update(panels.refs(1))
+        fig = go.Figure(data=[heat, bars], layout=dict(**panels.layout, showlegend=False))
     fig.update_layout(title=title, height=max(260, 90 + 42 * L), margin=dict(l=10, r=10, t=80, b=40))
     return fig
 
@@ -210,27 +209,25 @@ SUMMARY_PANELS = (  # titles on two short lines: side by side in compare mode on
 
 def summary_figure(summary: dict[str, np.ndarray], title: str = "Per-layer attention summary") -> go.Figure:
     """Three small line charts over layers: entropy (± without [CLS]/[SEP]), distance, special share."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[1] for p in SUMMARY_PANELS],
-                        horizontal_spacing=0.11)
-    fig.update_annotations(font_size=12)
+    panels = row_of_panels(3, titles=[p[1] for p in SUMMARY_PANELS], spacing=0.11, title_size=12)
     L = len(summary["entropy"])
     layers = list(range(1, L + 1))
+    traces = []
     for col, (key, name, unit) in enumerate(SUMMARY_PANELS, start=1):
-        fig.add_trace(go.Scatter(x=layers, y=np.asarray(summary[key], dtype=float), mode="lines+markers",
-                                 name=name.replace("<br>", " "),
-                                 hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"),
-                      row=1, col=col)
-        fig.update_yaxes(title=unit, row=1, col=col, rangemode="tozero")
-        fig.update_xaxes(title="layer", dtick=1, row=1, col=col)
+        traces.append(go.Scatter(x=layers, y=np.asarray(summary[key], dtype=float), mode="lines+markers",
+                                 name=name.replace("<br>", " "), **panels.refs(col),
+                                 hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"))
+        panels.yaxis(col, title={"text": unit}, rangemode="tozero")
+        panels.xaxis(col, title={"text": "layer"}, dtick=1)
     if "entropy_no_special" in summary:
-        fig.add_trace(go.Scatter(x=layers, y=np.asarray(summary["entropy_no_special"], dtype=float),
+        traces.append(go.Scatter(x=layers, y=np.asarray(summary["entropy_no_special"], dtype=float),
                                  mode="lines+markers", line=dict(dash="dot"), name="without [CLS]/[SEP]",
-                                 hovertemplate="layer %{x}: %{y:.3f} without [CLS]/[SEP]<extra></extra>"),
-                      row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=1, col=3)
-    fig.update_layout(title=title, height=350, showlegend=False, margin=dict(l=10, r=10, t=100, b=40))
-    return fig
+                                 hovertemplate="layer %{x}: %{y:.3f} without [CLS]/[SEP]<extra></extra>",
+                                 **panels.refs(1)))
+    panels.yaxis(1, range=[0, 1.05])
+    panels.yaxis(3, range=[0, 1.05])
+    return go.Figure(data=traces, layout=dict(**panels.layout, title=title, height=350, showlegend=False,
+                                              margin=dict(l=10, r=10, t=100, b=40)))
 
 
 def mask_predictions_figure(tokens: list[str], probs: list[float], title: str,

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from albertviz.analysis.measures import pca_2d
 from albertviz.figures.palette import SERIES
+from albertviz.figures.panels import row_of_panels
 
 COLORS = SERIES  # Okabe-Ito: the models picked on the page, in order
 
@@ -36,36 +36,36 @@ def fig1_figure(sentence: Mapping[str, Mapping[str, np.ndarray]],
     `sentence` maps a model label to {"l2", "degrees"} (L values each) for this sentence: solid lines.
     `held_out` maps the same labels to the precomputed held-out averages (dashed, ± 1 s.d. bars).
     """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("L2 distance, input → output",
-                                        "Angle between input and output (degrees)"))
+    panels = row_of_panels(2, spacing=0.1, titles=("L2 distance, input → output",
+                                                   "Angle between input and output (degrees)"))
+    traces = []
     for i, (name, series) in enumerate(sentence.items()):
         color = COLORS[i % len(COLORS)]
         label = html.escape(name, quote=False)
         for col, metric in ((1, "l2"), (2, "degrees")):
             y = np.asarray(series[metric], dtype=float)
             x = np.arange(1, len(y) + 1)
-            fig.add_trace(go.Scatter(x=x, y=y.round(4), mode="lines+markers", name=f"{label} · this sentence",
+            traces.append(go.Scatter(x=x, y=y.round(4), mode="lines+markers", name=f"{label} · this sentence",
                                      legendgroup=f"s{i}", showlegend=col == 1, line={"color": color},
-                                     hovertemplate=f"{label}<br>layer %{{x}}: %{{y:.3f}}<extra></extra>"),
-                          row=1, col=col)
+                                     hovertemplate=f"{label}<br>layer %{{x}}: %{{y:.3f}}<extra></extra>",
+                                     **panels.refs(col)))
             avg = (held_out or {}).get(name)
             if avg is not None:
                 ya = np.asarray(avg[metric], dtype=float)
                 sd = np.asarray(avg.get(f"{metric}_std", np.zeros_like(ya)), dtype=float)
-                fig.add_trace(go.Scatter(
+                traces.append(go.Scatter(
                     x=np.arange(1, len(ya) + 1), y=ya.round(4), mode="lines+markers",
                     name=f"{label} · held-out mean", legendgroup=f"h{i}", showlegend=col == 1,
                     line={"color": color, "dash": "dash"}, marker={"symbol": "diamond"},
                     error_y={"type": "data", "array": sd.round(4), "visible": True, "thickness": 1},
-                    hovertemplate=f"{label} (held-out mean)<br>layer %{{x}}: %{{y:.3f}}<extra></extra>"),
-                    row=1, col=col)
-    fig.update_xaxes(title_text="layer", dtick=1)
-    fig.update_yaxes(title_text="L2 distance (hidden-state units)", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="angle (degrees)", rangemode="tozero", row=1, col=2)
-    fig.update_layout(title="How much each layer changes its input (ALBERT Fig. 1)", height=420,
-                      legend={"orientation": "h", "y": -0.22}, margin={"t": 80})
-    return fig
+                    hovertemplate=f"{label} (held-out mean)<br>layer %{{x}}: %{{y:.3f}}<extra></extra>",
+                    **panels.refs(col)))
+    for col, unit in ((1, "L2 distance (hidden-state units)"), (2, "angle (degrees)")):
+        panels.xaxis(col, title={"text": "layer"}, dtick=1)
+        panels.yaxis(col, title={"text": unit}, rangemode="tozero")
+    return go.Figure(data=traces, layout=dict(**panels.layout, title="How much each layer changes its input "
+                                              "(ALBERT Fig. 1)", height=420, legend={"orientation": "h", "y": -0.22},
+                                              margin={"t": 80}))
 
 
 def similarity_heatmap(matrix: np.ndarray, title: str, metric: str) -> go.Figure:

@@ -1,6 +1,10 @@
 """The Attention page's figure builders: numbers checked against direct numpy formulas, shapes against plans."""
 
+import json
+
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from albertviz import PRESETS, layer_plan
@@ -41,6 +45,14 @@ def test_grid_has_one_panel_per_layer_and_head_inside_the_page(L, H, T):
     domains = [ax["domain"] for name, ax in layout.items() if name.startswith(("xaxis", "yaxis"))]
     assert len(domains) == 2 * L * H and all(0 <= a <= b <= 1 for a, b in domains)
     assert ("first 32" in fig.layout.title.text) == (T > 32)
+
+
+@pytest.mark.parametrize("L, H, T", [(3, 2, 6), (6, 12, 40)])
+def test_the_grid_built_without_plotlys_checks_is_what_the_checks_would_send(L, H, T):
+    # attention_grid skips plotly's validation (its cost, for every new sentence); validating a copy must change
+    # nothing in what the browser gets: no magic-underscore names, colour-scale names or bare titles left over.
+    fig = fa.attention_grid(random_attention(L, H, T), [f"t{i}" for i in range(T)], max_tokens=32)
+    assert json.loads(pio.to_json(fig)) == json.loads(pio.to_json(go.Figure(fig.to_dict())))
 
 
 @pytest.mark.parametrize("preset, changes", [
