@@ -42,8 +42,12 @@ def draw(shown: live.LiveRun, V: int, plateau: tuple[str, float]) -> None:  # no
                f"windows. A fresh model starts near ln {V} ≈ {math.log(V):.1f}. The dashed line "
                f"({plateau[1]:.2f}) is the best a model can do by predicting characters from their frequency "
                "alone; dropping below it is the model starting to read its neighbours.")
-    st.dataframe(pd.DataFrame(shown.summary()).drop(columns="arm").rename(columns=SUMMARY_COLUMNS),
-                 key=k("live_table"), hide_index=True,
+    table = pd.DataFrame(shown.summary()).drop(columns="arm").rename(columns=SUMMARY_COLUMNS)
+    sd = SUMMARY_COLUMNS["held_out_sd"]
+    if table[sd].isna().all():  # one seed has no spread: say so instead of a column of empty cells
+        table = table.drop(columns=sd)
+        st.caption("One seed per model, so no spread over seeds to show: add seeds for a ± s.d. column.")
+    st.dataframe(table, key=k("live_table"), hide_index=True,
                  column_config={"ms / step": NUM(format="%.1f"), "lr": NUM(format="%g"),
                                 "train loss (last 10 steps)": NUM(format="%.3f"), "held-out loss": NUM(format="%.3f"),
                                 "± s.d. over seeds": NUM(format="%.3f"), "held-out accuracy": NUM(format="percent")})

@@ -249,6 +249,8 @@ def test_a_tiny_live_run_trains_and_is_cached(fake_zoo):
     assert list(summary["held-out loss"]) == pytest.approx([run.curves[(m, 0)].held_loss[-1] for m in ("none", "all")])
     assert "convergence.steptime_live" in charts(at)
     assert "with one seed (seed 0) — one seed: not evidence" in text(at)
+    assert "± s.d. over seeds" not in summary.columns  # one seed: no column of empty cells, a sentence instead
+    assert any("no spread over seeds to show" in c.value for c in at.caption)
 
     at.run()  # an ordinary rerun shows the same run: nothing retrains
     assert at.session_state["convergence.run"] is run and run.rounds == 4
