@@ -1,4 +1,4 @@
-"""The Parameter explorer's cached figures and tables, shared by every session (same shape → the same figure).
+"""The Parameter explorer's and Home's cached figures and tables, shared by every session (same shape → same figure).
 
 Kept out of views/parameters.py: Streamlit re-executes a page script on every rerun, and a cache decorator there
 re-hashes its function's source each time. Building these with plotly and pandas was most of a rerun's CPU
@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from albertviz import ModelConfig, count_parameters, labels, lessons, paper
+from albertviz import PRESETS, ModelConfig, count_parameters, labels, lessons, paper
 from albertviz.checkpoints import find
 from albertviz.checkpoints.counting import CheckpointCount, count_checkpoint
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
-from albertviz.core.params import sharing_embedding_grid
-from albertviz.figures.params import component_bars, grid_bars
+from albertviz.core.params import ParamReport, sharing_embedding_grid
+from albertviz.figures.params import albert_waterfall, component_bars, grid_bars, layer_stack
 from albertviz_app.ui.export import frozen
 from albertviz_app.ui.models import load_model
 
@@ -74,3 +74,33 @@ def paper_frames(with_pooler: bool) -> list[pd.DataFrame]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def checkpoint_count(model_key: str) -> CheckpointCount:
     return count_checkpoint(load_model(model_key), find(model_key))
+
+
+# --- Home: the landing page every student opens first ---------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def home_waterfall(pooler: bool):
+    """BERT-base → factorized → all-shared, counted (lessons.albert_steps), with or without the pooler."""
+    reps = lessons.albert_steps()
+    return frozen(albert_waterfall(lessons.STEP_NAMES, [r.count(pooler) for r in reps], [r.paper_m for r in reps],
+                                   pooler))
+
+
+@st.cache_resource(show_spinner=False)
+def home_stack():
+    """BERT-base's 12 layer sets beside ALBERT-base's one reused block (ALBERT's Table 4 shape and vocabulary)."""
+    (e0, s0), (e1, s1) = lessons.ALBERT_STEPS[0], lessons.ALBERT_STEPS[-1]
+    last = paper.table_4_config(e1, s1)
+    return frozen(layer_stack(count_parameters(paper.table_4_config(e0, s0)), count_parameters(last), last.num_layers))
+
+
+@st.cache_resource(show_spinner=False)
+def preset_counts(*names: str) -> tuple[ParamReport, ...]:
+    """count_parameters of presets, once per server."""
+    return tuple(count_parameters(PRESETS[n]) for n in names)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def home_sentence(pooler: bool) -> str:
+    return lessons.albert_steps_sentence(lessons.albert_steps(), pooler)

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from albertviz import PRESETS, count_parameters, lessons, paper
-from albertviz.figures.params import albert_waterfall, layer_stack
+from albertviz import PRESETS, lessons, paper
 from albertviz.zoo import ZooError, list_models
+from albertviz_app.ui import parameter_tables as tables
 from albertviz_app.ui.nav import PAGES
 from albertviz_app.ui.page import Page, start
 from albertviz_app.ui.viewstate import Param
@@ -41,18 +41,6 @@ class Settings:
     pooler: bool
 
 
-@st.cache_data(show_spinner=False)
-def steps() -> list[paper.Reproduction]:
-    return lessons.albert_steps()
-
-
-@st.cache_data(show_spinner=False)
-def stack_reports():
-    """BERT-base and ALBERT-base as the waterfall counts them (ALBERT's Table 4 shape and vocabulary)."""
-    (e0, s0), (e1, s1) = lessons.ALBERT_STEPS[0], lessons.ALBERT_STEPS[-1]
-    return count_parameters(paper.table_4_config(e0, s0)), count_parameters(paper.table_4_config(e1, s1))
-
-
 def controls(page: Page) -> Settings:
     with page.controls():
         pooler = st.toggle("Count the pooler", key=page.key("pooler"),
@@ -62,14 +50,10 @@ def controls(page: Page) -> Settings:
 
 
 def draw_picture(page: Page, s: Settings) -> None:
-    reps = steps()
     left, right = st.columns([1, 1], gap="medium")
-    page.chart(albert_waterfall(lessons.STEP_NAMES, [r.count(s.pooler) for r in reps], [r.paper_m for r in reps],
-                                s.pooler), key=page.key("waterfall"), where=left)
-    unshared, shared = stack_reports()
-    page.chart(layer_stack(unshared, shared, paper.table_4_config(*lessons.ALBERT_STEPS[-1]).num_layers),
-               key=page.key("stack"), where=right)
-    st.markdown(lessons.albert_steps_sentence(reps, s.pooler))
+    page.chart(tables.home_waterfall(s.pooler), key=page.key("waterfall"), where=left)
+    page.chart(tables.home_stack(), key=page.key("stack"), where=right)
+    st.markdown(tables.home_sentence(s.pooler))
 
 
 def draw_ideas(page: Page) -> None:
@@ -79,7 +63,7 @@ def draw_ideas(page: Page) -> None:
         st.markdown(ideas())
     st.markdown(lessons.sharing_setting_sentence())
     page.why(lessons.albert_choices_sentence())
-    base, albert = count_parameters(PRESETS["bert-base"]), count_parameters(PRESETS["albert-base"])
+    base, albert = tables.preset_counts("bert-base", "albert-base")
     c1, c2, c3 = st.columns(3)
     c1.metric("BERT-base parameters", f"{base.total / 1e6:.0f}M")
     c2.metric("ALBERT-base parameters", f"{albert.total / 1e6:.0f}M",
