@@ -5,6 +5,9 @@ A page declares each view-shaping widget once as a `Param` (URL name, widget key
 URL is bare because the student came back through the menu (Streamlit's navigation drops a page's query
 string and the state of widgets it did not draw), from the view this page last had — and from the defaults
 otherwise. `publish()` runs after the widgets and writes every non-default value back to `st.query_params`.
+A widget the page skips for a run (it sits in a tab that is not open) would lose its value when that run ends
+(Streamlit drops an undrawn widget's state, and the key falls back to whatever was seeded before it was first
+drawn); a Param whose `drawn()` is False has its value held in session_state by restore() for that run instead.
 
 Widgets bound this way take their value from session_state only: the page passes no `value=`/`index=`
 (the default lives in the Param), so Streamlit never warns about a value set twice. A value the page cannot
@@ -14,7 +17,7 @@ says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -38,7 +41,9 @@ class Param:
     `default`, `options` and `active` may be zero-argument callables, evaluated when needed in declaration
     order, so a default or an option list can depend on a parameter declared before it (the second model's
     default on the first; a layer's range on the chosen model). `active() is False` keeps the value out of
-    the URL (a greyed-out input). `kind` is str, int, float or bool.
+    the URL (a greyed-out input). `drawn() is False` says the page skips the widget this run (its tab is not
+    open): its value is held, and stays in the URL. `kind` is str, int, float or bool. `words` spells chosen
+    values in the URL (value → word) where the value itself would make a poor link (a tab's label: `tab=size`).
     """
 
     name: str
@@ -49,6 +54,8 @@ class Param:
     low: float | None = None
     high: float | None = None
     active: Callable[[], bool] | None = None
+    drawn: Callable[[], bool] | None = None
+    words: Mapping[Any, str] | None = None
 
     def default_value(self) -> Any:
         return _call(self.default)
@@ -58,6 +65,8 @@ class Param:
             return "1" if value else "0"
         if self.kind is float:
             return f"{float(value):g}"
+        if self.words is not None and value in self.words:
+            return self.words[value]
         return str(value)
 
     def parse(self, raw: str) -> Any:
@@ -76,7 +85,7 @@ class Param:
             if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
                 raise ValueError(f"is outside {self.encode(self.low)}–{self.encode(self.high)}")
         else:
-            value = raw
+            value = next((v for v, word in (self.words or {}).items() if word == raw), raw)
             if len(value) > MAX_TEXT:
                 raise ValueError(f"is longer than {MAX_TEXT:,} characters")
         options = _call(self.options)
@@ -139,6 +148,9 @@ class ViewState:
                     continue
             if p.key not in ss:
                 ss[p.key] = self.default(p)
+        for p in self.params:
+            if p.drawn is not None and not p.drawn():
+                ss[p.key] = ss[p.key]  # a value set here outlives the run; an undrawn widget's own state does not
         self.publish()  # the seeded view is the view: the URL holds it from this run on
 
     def settle(self, name: str, options: Sequence, default: Any) -> None:

@@ -1,12 +1,14 @@
 """Embeddings: full vs factorized vs EELBERT-style hashed — how a hashed vector is made, what it loses,
 what it saves, and what it costs. Numbers come from albertviz.lessons.embedding_{hashing,sizes,price}; figures
-from albertviz.figures."""
+from albertviz.figures. Only the open tab runs and draws (its charts are most of a first visit's time in the
+browser); the others' settings are held by ui.viewstate and stay in the URL."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
 
-from albertviz import labels, paper
+from albertviz import ConfigError, labels, paper
 from albertviz.core.config import SHARING_MODES
 from albertviz.core.embeddings import token_surface
 from albertviz.data.tokenizer import load_tokenizer, vocab_list
@@ -26,10 +28,19 @@ DEFAULT_TOKEN = "running"  # a single piece of the zoo's vocabulary, with an end
 MODES = ["pick a vocabulary token", "type any word"]
 E_SIZES, BATCHES = [16, 32, 64, 128, 256], [256, 1024, 2048, 4096]
 ZOO_HASHED = sizes.zoo_shape("hashed")  # the hashing defaults are the zoo's hashed cells' own
+TABS = {"① Watch it hash": "hash", "② Collisions & neighbours": "collisions", "③ Size": "size",
+        "④ The price": "price"}  # label → its word in a link (`?tab=size`)
+TAB_LABELS = list(TABS)
 
 
 def k(name: str) -> str:
     return key(SLUG, name)
+
+
+def in_tab(i: int, mode: str | None = None) -> Callable[[], bool]:
+    """Param.drawn for a widget of tab i (and, for the token boxes, of one token mode): is it drawn this run?"""
+    ss = st.session_state
+    return lambda: ss.get(k("tab")) == TAB_LABELS[i] and (mode is None or ss.get(k("mode")) == mode)
 
 
 @st.cache_resource(show_spinner=False)
@@ -58,20 +69,21 @@ def learned(sharing: str, embedding: str):
 
 
 PARAMS = [
+    Param("tab", k("tab"), TAB_LABELS[0], options=TAB_LABELS, words=TABS),
     Param("nmin", k("nmin"), ZOO_HASHED.hash_ngram_min, kind=int, low=1, high=hashing.MAX_NGRAM),
     Param("nmax", k("nmax"), ZOO_HASHED.hash_ngram_max, kind=int, low=1, high=hashing.MAX_NGRAM),
     Param("dim", k("dim"), ZOO_HASHED.hidden_size, kind=int, low=1, high=hashing.MAX_DIM),
     Param("seed", k("seed"), ZOO_HASHED.hash_seed, kind=int, low=-2**31, high=2**31),
     Param("pooling", k("pooling"), ZOO_HASHED.hash_pooling, options=["mean", "sum"]),
-    Param("mode", k("mode"), MODES[0], options=MODES),
-    Param("token", k("token"), DEFAULT_TOKEN, options=lambda: vocab()),
-    Param("word", k("word"), "Shakespearean"),
-    Param("sharing", k("sharing"), SHARING_MODES[0], options=SHARING_MODES),
-    Param("threshold", k("threshold"), 0.95, kind=float, low=0.8, high=1.0),
-    Param("k", k("k"), 8, kind=int, low=3, high=20),
-    Param("E", k("E"), 128, kind=int, options=E_SIZES),
-    Param("dtype", k("dtype"), sizes.DTYPES[0], options=list(sizes.DTYPES)),
-    Param("batch", k("batch"), 2048, kind=int, options=BATCHES),
+    Param("mode", k("mode"), MODES[0], options=MODES, drawn=in_tab(0)),
+    Param("token", k("token"), DEFAULT_TOKEN, options=lambda: vocab(), drawn=in_tab(0, MODES[0])),
+    Param("word", k("word"), "Shakespearean", drawn=in_tab(0, MODES[1])),
+    Param("sharing", k("sharing"), SHARING_MODES[0], options=SHARING_MODES, drawn=in_tab(0)),
+    Param("threshold", k("threshold"), 0.95, kind=float, low=0.8, high=1.0, drawn=in_tab(1)),
+    Param("k", k("k"), 8, kind=int, low=3, high=20, drawn=in_tab(1)),
+    Param("E", k("E"), 128, kind=int, options=E_SIZES, drawn=in_tab(2)),
+    Param("dtype", k("dtype"), sizes.DTYPES[0], options=list(sizes.DTYPES), drawn=in_tab(2)),
+    Param("batch", k("batch"), 2048, kind=int, options=BATCHES, drawn=in_tab(3)),
 ]
 
 
@@ -108,8 +120,8 @@ def controls(page: Page) -> Hashing:
     return Hashing(n_min, n_max, dim, seed, pooling, ok)
 
 
-def draw_hash(page: Page, h: Hashing) -> tuple[hashing.TokenChoice | None, str]:
-    """Tab ①: one token's n-grams, hashed and pooled, next to learned rows. Returns the token and the sharing."""
+def draw_hash(page: Page, h: Hashing) -> None:
+    """Tab ①: one token's n-grams, hashed and pooled, next to learned rows."""
     mode = st.radio("Token", MODES, horizontal=True, key=k("mode"))
     pick, share = st.columns(2) if page.lecture else (st.container(), st.container())  # the chart higher up
     if mode == MODES[0]:
@@ -119,7 +131,7 @@ def draw_hash(page: Page, h: Hashing) -> tuple[hashing.TokenChoice | None, str]:
     sharing = share.selectbox("Learned rows from the zoo cells with sharing", SHARING_MODES,
                               format_func=labels.SHARING.get, key=k("sharing"))
     page.publish()
-    choice = steps = None
+    steps = None
     with friendly_errors("the hashed embedding"):
         word = hashing.word_to_token(raw, load_tokenizer())
         choice = hashing.vocab_row(word, load_tokenizer())
@@ -150,10 +162,20 @@ def draw_hash(page: Page, h: Hashing) -> tuple[hashing.TokenChoice | None, str]:
                      "LayerNorm that precedes it in the model; position and segment vectors are left out because "
                      "they depend on where the token stands). Notice the learned rows look like noise to us but "
                      "encode meaning; the hashed one encodes spelling.")
-    return choice, sharing
 
 
-def draw_collisions(page: Page, h: Hashing, choice: hashing.TokenChoice | None, sharing: str) -> None:
+def chosen() -> tuple[hashing.TokenChoice | None, str]:
+    """Tab ①'s token (None if the typed word cannot be one) and sharing mode, read from session_state: tab ① is
+    not drawn while ② is open, and ui.viewstate holds its widgets' values meanwhile."""
+    ss = st.session_state
+    raw = ss[k("token")] if ss[k("mode")] == MODES[0] else ss[k("word")]
+    try:
+        return hashing.vocab_row(hashing.word_to_token(raw, load_tokenizer()), load_tokenizer()), ss[k("sharing")]
+    except ConfigError:
+        return None, ss[k("sharing")]
+
+
+def draw_collisions(page: Page, h: Hashing) -> None:
     if not h.ok:
         st.info("Fix the hashing settings above to scan the vocabulary.")
         return
@@ -174,7 +196,9 @@ def draw_collisions(page: Page, h: Hashing, choice: hashing.TokenChoice | None, 
                  f"{h.dim} dims) and the closest other token's. Tokens right of the line are near-collisions the "
                  "model can hardly tell apart. Try 1..1 (anagrams collide exactly) or a tiny dimension.")
         page.table(rep.examples(vocab(), threshold, n), key=k("pairs"), name="near-collisions", hide_index=True)
+        choice, sharing = chosen()
         if choice is None:
+            st.info("The word typed in ① is not a single token, so no neighbours are listed for it.", icon="🧩")
             return
         st.markdown(f"**Nearest neighbours of '{choice.token}'** — hashed (spelling) vs learned (meaning)")
         left, right = st.columns(2)
@@ -266,17 +290,15 @@ def main() -> None:
     page.intro("BERT stores one learned **V×H** row per token; ALBERT stores **V×E + E×H** (E ≪ H); EELBERT-style "
                "**hashed** embeddings store nothing: a token's vector is *computed* from its character n-grams. "
                "For small models the table is most of the model — here is how hashing works, and what it costs.")
-    hashing = controls(page)
-    tab_hash, tab_coll, tab_size, tab_price = st.tabs(
-        ["① Watch it hash", "② Collisions & neighbours", "③ Size", "④ The price"])
-    with tab_hash:
-        choice, sharing = draw_hash(page, hashing)
-    with tab_coll:
-        draw_collisions(page, hashing, choice, sharing)
-    with tab_size:
-        draw_sizes(page)
-    with tab_price:
-        draw_price(page)
+    h = controls(page)
+    tabs = st.tabs(TAB_LABELS, key=k("tab"), on_change="rerun")  # tracked: a hidden tab's .open is False
+    page.publish()  # the URL follows the open tab
+    draws = [lambda: draw_hash(page, h), lambda: draw_collisions(page, h), lambda: draw_sizes(page),
+             lambda: draw_price(page)]
+    for tab, draw in zip(tabs, draws, strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 main()

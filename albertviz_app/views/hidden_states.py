@@ -2,16 +2,14 @@
 
 from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
 from albertviz.analysis import surgery
-from albertviz.analysis.measures import input_output_distance, layer_cka_matrix, layer_cosine_matrix
 from albertviz.figures import hidden as figs
 from albertviz.lessons import fig1
-from albertviz.lessons.surgery_effect import surgery_effect
 from albertviz.zoo.cells import Cell, zoo_config
-from albertviz.zoo.fig1 import N_CHUNKS, held_out_fig1, held_out_fig1_seeds
+from albertviz.zoo.fig1 import N_CHUNKS, held_out_fig1_seeds
+from albertviz_app.ui import hidden_runs as runs
 from albertviz_app.ui.feedback import friendly_errors, sentence_input, truncation_notice
 from albertviz_app.ui.models import (
     MINILM,
@@ -32,42 +30,6 @@ UNSHARED, SHARED = Cell("none", "full").name, Cell("all", "full").name  # Fig. 1
 
 def k(name: str) -> str:
     return key(SLUG, name)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def hidden_views(model_key: str, text: str) -> dict:
-    """Everything the charts need from one model on one sentence, as arrays (cached per model × text)."""
-    model = load_model(model_key)
-    enc, out = model.run(text)
-    hs = tuple(h[0] for h in out.hidden_states)  # L+1 × (T, H)
-    return {"encoded": enc, "max_len": model.config.max_position_embeddings, "config": model.config,
-            "fig1": input_output_distance(hs), "cosine": layer_cosine_matrix(hs), "cka": layer_cka_matrix(hs),
-            "states": np.stack([h.numpy() for h in hs]), "sha256": model.entry.get("sha256")}
-
-
-@st.cache_resource(max_entries=4, show_spinner="Finding the singular directions of the embedding…")
-def embedding_basis(model_key: str) -> surgery.EmbeddingBasis:
-    return surgery.embedding_basis(load_model(model_key).encoder)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def operated(model_key: str, op: str, layer: int, E: int) -> surgery.SurgeryResult:  # noqa: N803 - the paper's E
-    basis = embedding_basis(model_key) if op == "factorize" else None
-    return surgery.apply(load_model(model_key).encoder, op, k=layer, E=E, basis=basis)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def original_run(model_key: str, text: str):
-    return load_model(model_key).run(text)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def surgery_view(model_key: str, op: str, layer: int, E: int, text: str) -> dict:  # noqa: N803
-    enc, base = original_run(model_key, text)
-    result = operated(model_key, op, layer, E)
-    effect = surgery_effect(load_model(model_key), result, enc, base)
-    return {"effect": effect, "config": result.config, "description": result.description,
-            "kept": result.variance_kept}
 
 
 def surgery_models() -> list[str]:
@@ -128,15 +90,16 @@ def run_models(s: Settings) -> dict[str, dict]:
     views = {}
     with friendly_errors("the hidden states"), st.spinner("Running both models…"):
         for model_key in s.models:
-            views[model_key] = hidden_views(model_key, s.text)
+            views[model_key] = runs.hidden_views(model_key, s.text)
             truncation_notice(views[model_key]["encoded"], views[model_key]["max_len"])
     return views
 
 
-def draw_fig1(page: Page, views: dict[str, dict]) -> None:
+def draw_fig1(page: Page, views: dict[str, dict], text: str) -> None:
     st.subheader("ALBERT Fig. 1: how much each layer changes its input")
-    held = {label(m): held_out_fig1(m, v["sha256"]) for m, v in views.items()}
-    page.chart(figs.fig1_figure({label(m): v["fig1"] for m, v in views.items()}, held), key=k("fig1"))
+    models = tuple(views)
+    held = runs.held_out(models, text)
+    page.chart(runs.fig1_figure(models, text), key=k("fig1"))
     sizes = ", ".join(f"{label(m)} H={v['config'].hidden_size}" for m, v in views.items())
     page.why("Per layer, the L2 distance and the angle between the layer's input and output, averaged over "
              f"this sentence's tokens (solid) and over {N_CHUNKS} held-out chunks of the zoo's text (dashed, "
@@ -149,13 +112,12 @@ def draw_fig1(page: Page, views: dict[str, dict]) -> None:
                 "`python -m albertviz.zoo.fig1`); showing this sentence only.", icon="ℹ️")
 
 
-def draw_similarity(page: Page, views: dict[str, dict]) -> None:
+def draw_similarity(page: Page, views: dict[str, dict], text: str) -> None:
     st.subheader("Layer × layer similarity of hidden states")
     metric = st.radio("Similarity", ["cosine", "linear CKA"], horizontal=True, key=k("similarity"))
     page.publish()
-    for col, slot, (m, v) in zip(st.columns(len(views)), "ab", views.items(), strict=False):
-        matrix = v["cosine"] if metric == "cosine" else v["cka"]
-        page.chart(figs.similarity_heatmap(matrix, label(m), metric), key=k(f"sim_{slot}"), where=col)
+    for col, slot, m in zip(st.columns(len(views)), "ab", views, strict=False):
+        page.chart(runs.similarity_figure(m, text, metric), key=k(f"sim_{slot}"), where=col)
     page.why("Each cell compares the hidden states after two layers (emb = embedding output): mean per-token "
              "cosine, or linear CKA (Kornblith et al.), which compares whole token geometries and ignores "
              "rotation and scale. **What to notice:** how fast similarity fades away from the diagonal. A "
@@ -163,7 +125,7 @@ def draw_similarity(page: Page, views: dict[str, dict]) -> None:
              "need not stay alike: compare how far the last layer is from the embedding in each model.")
 
 
-def draw_path(page: Page, views: dict[str, dict]) -> None:
+def draw_path(page: Page, views: dict[str, dict], text: str) -> None:
     st.subheader("One token's path through the layers")
     tokens = next(iter(views.values()))["encoded"].tokens
     # The labels themselves are the options: a new sentence then gives new options, and the box cannot keep
@@ -173,9 +135,8 @@ def draw_path(page: Page, views: dict[str, dict]) -> None:
     picked = st.selectbox("Token", choices, key=k("token"))
     page.publish()
     index = choices.index(picked) if picked in choices else min(1, len(choices) - 1)
-    for col, slot, (m, v) in zip(st.columns(len(views)), "ab", views.items(), strict=False):
-        page.chart(figs.trajectory_figure(v["states"], v["encoded"].tokens, min(index, len(tokens) - 1), label(m)),
-                   key=k(f"traj_{slot}"), where=col)
+    for col, slot, m in zip(st.columns(len(views)), "ab", views, strict=False):
+        page.chart(runs.trajectory_figure(m, text, index), key=k(f"traj_{slot}"), where=col)
     page.why("The chosen token's hidden state after each layer, projected onto the two main directions of "
              "all tokens at all layers (grey). **What to notice:** does the path take long steps and settle, "
              "or keep circling? Repeatedly applying one shared layer often gives a looping, oscillating path.")
@@ -212,7 +173,7 @@ def draw_surgery(page: Page, text: str) -> None:
                     "*without retraining*, and measure how far its outputs move on the sentence above.")
         op, layer, E = surgery_controls(page, cfg.num_layers, cfg.hidden_size)  # noqa: N806
         with st.spinner("Operating…"):
-            s = surgery_view(model_key, op, layer, E, text)
+            s = runs.surgery_view(model_key, op, layer, E, text)
         e = s["effect"]
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Parameters after surgery", f"{e.after:,}", delta=f"{e.after - e.before:+,}",
@@ -228,8 +189,9 @@ def draw_surgery(page: Page, text: str) -> None:
             c4.metric("Mean attention change (TV)", f"{e.tv.mean():.3f}")
         st.caption(f"{s['description']} New shape: {s['config'].describe()}.")
         d1, d2 = st.columns(2)
-        page.chart(figs.token_drift_figure(e.tokens, e.cosine), key=k("drift_tokens"), where=d1)
-        page.chart(figs.attention_drift_figure(e.tv), key=k("drift_attention"), where=d2)
+        drift_tokens, drift_attention = runs.drift_figures(model_key, op, layer, E, text)
+        page.chart(drift_tokens, key=k("drift_tokens"), where=d1)
+        page.chart(drift_attention, key=k("drift_attention"), where=d2)
         page.why("Left: per token, how close the changed model's final hidden state stays to the original's (1 = "
                  "unchanged). Right: per layer, how much attention moved (total-variation distance, 0 = same "
                  f"rows). **On this sentence:** {e.sentence(name)} ALBERT's shared layers work because they are "
@@ -239,7 +201,7 @@ def draw_surgery(page: Page, text: str) -> None:
 
 
 def draw_spectrum(page: Page, model_key: str, E: int, H: int) -> None:  # noqa: N803
-    energy = embedding_basis(model_key).energy.numpy()
+    energy = runs.embedding_basis(model_key).energy.numpy()
     page.chart(figs.spectrum_figure(energy, E - 1), key=k("spectrum"))
     kept = float(energy[:E - 1].sum() / energy.sum())
     page.why("How much of the embedding's (centred) energy the first E−1 singular directions hold: E−1, "
@@ -260,9 +222,9 @@ def main() -> None:
     if settings.text is None:
         st.stop()
     if views := run_models(settings):
-        draw_fig1(page, views)
-        draw_similarity(page, views)
-        draw_path(page, views)
+        draw_fig1(page, views, settings.text)
+        draw_similarity(page, views, settings.text)
+        draw_path(page, views, settings.text)
     draw_surgery(page, settings.text)
 
 

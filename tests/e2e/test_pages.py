@@ -24,7 +24,7 @@ EXPECTED = {
     "parameters": ("Parameter explorer", 2),
     "attention": ("Attention", 4),
     "hidden_states": ("Hidden states", 4),
-    "embeddings": ("Embeddings", 3),
+    "embeddings": ("Embeddings", 2),  # tab ① only: the other tabs run when opened
     "convergence": ("Convergence", 2),
     "quiz": ("Quiz", 0),
 }
@@ -108,6 +108,22 @@ def test_embeddings_hashes_any_typed_word(app):
     app.type("embeddings.word", "Unbelievable")
     assert app.charts("embeddings.fig_ngrams") == 1
     assert "'unbelievable' is wrapped as" in app.text()
+    app.assert_healthy()
+
+
+def test_embeddings_draws_only_the_open_tab_and_the_url_follows_it(app):
+    """A link opens tab ② with its threshold; only that tab's charts exist; switching tabs keeps the threshold."""
+    app.visit("embeddings?tab=collisions&threshold=0.9")
+    app.assert_healthy()
+    assert app.charts("embeddings.fig_nn") == 1 and app.charts("embeddings.fig_ngrams") == 0
+    assert app.page.get_by_role("tab", name="② Collisions & neighbours").get_attribute("aria-selected") == "true"
+    assert app.metric("Nearest other ≥ 0.90")
+    app.act(app.page.get_by_role("tab", name="① Watch it hash").click)
+    assert app.charts("embeddings.fig_ngrams") == 1 and app.charts("embeddings.fig_nn") == 0
+    assert "threshold=0.9" in app.page.url and "tab=" not in app.page.url
+    app.act(app.page.get_by_role("tab", name="② Collisions & neighbours").click)
+    assert "tab=collisions" in app.page.url and app.charts("embeddings.fig_nn") == 1
+    assert app.metric("Nearest other ≥ 0.90")
     app.assert_healthy()
 
 

@@ -1,4 +1,5 @@
-"""The Embeddings page, driven through Streamlit's AppTest: every widget, found by key, changes what it should."""
+"""The Embeddings page, driven through Streamlit's AppTest: every widget, found by key, changes what it should;
+only the open tab is computed and drawn, and a tab's settings survive a visit to another tab."""
 
 import json
 from pathlib import Path
@@ -12,14 +13,26 @@ from albertviz_app.ui.models import available_models
 
 PAGE = str(Path(__file__).resolve().parents[2] / "albertviz_app" / "views" / "embeddings.py")
 S = "embeddings"
+HASH, COLLISIONS, SIZE, PRICE = "① Watch it hash", "② Collisions & neighbours", "③ Size", "④ The price"
 
 
 @pytest.fixture
 def app() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run(timeout=600)  # the first run scans the whole vocabulary once; later runs hit the cache
+    at.run(timeout=600)
     assert not at.exception, at.exception
     return at
+
+
+def _open(at: AppTest, tab: str) -> AppTest:
+    """Click a tab (the browser sends its label as the tabs widget's value; AppTest has no tab click)."""
+    at.session_state[f"{S}.tab"] = tab
+    return _rerun(at)
+
+
+def _url(at: AppTest, name: str):
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
 
 
 def _rerun(at: AppTest) -> AppTest:
@@ -41,21 +54,84 @@ def _figure_titles(at: AppTest) -> list[str]:
     return [json.loads(f.proto.spec)["layout"]["title"]["text"] for f in at.get("plotly_chart")]
 
 
-def test_default_page_shows_all_four_parts(app):
+def test_each_of_the_four_tabs_shows_its_part(app):
     assert not _errors(app)
-    assert len(app.tabs) == 4
+    assert [t.label for t in app.tabs] == [HASH, COLLISIONS, SIZE, PRICE]
     ngrams = _frame(app, "n-gram")
     assert list(ngrams["n-gram"])[:3] == ["<r", "ru", "un"] and list(ngrams["n-gram"])[-1] == "pooled"  # "running"
+    assert any("pooled" in t for t in _figure_titles(app))
+    _open(app, COLLISIONS)
     assert app.metric[0].value == f"{load_tokenizer().get_vocab_size():,}"
+    assert any("nearest other token" in t for t in _figure_titles(app))
+    _open(app, SIZE)
     text = " ".join(m.value for m in app.markdown)
     assert "4.39M" in text and "17.5 MB" in text and "91%" in text and "1.12 MB" in text
+    _open(app, PRICE)
     titles = _figure_titles(app)
-    assert any("pooled" in t for t in titles) and any("nearest other token" in t for t in titles)
     assert any("batch of 2,048 tokens" in t for t in titles)
     if "none-full" in available_models():
         assert any("The price" in t for t in titles)
     else:
         assert any("No zoo cell" in i.value for i in app.info)
+    assert not _errors(app)
+
+
+def test_only_the_open_tab_is_computed(app):
+    """Tab ① by default: no collision scan (no metric, no histogram), nothing of ③ or ④; clicking ② scans."""
+    assert {c.key for c in app.get("plotly_chart")} == {f"{S}.fig_ngrams", f"{S}.fig_strips"}
+    assert not app.metric and not app.slider and not app.select_slider  # ②'s, ③'s and ④'s inputs
+    assert all("n-gram" in df.value.columns for df in app.dataframe)  # no size table, no accuracy table
+    assert not any("4.39M" in m.value for m in app.markdown)
+    assert "tab" not in app.query_params  # the first tab is the default: not in the URL
+    _open(app, COLLISIONS)
+    keys = {c.key for c in app.get("plotly_chart")}
+    assert f"{S}.fig_nn" in keys and f"{S}.fig_ngrams" not in keys
+    assert [m.label for m in app.metric][0] == "Tokens scanned"
+    assert _url(app, "tab") == "collisions"
+
+
+def test_a_tabs_settings_survive_a_visit_to_another_tab(app):
+    _open(app, COLLISIONS)
+    app.slider(key=f"{S}.threshold").set_value(0.9)
+    _rerun(app)
+    _open(app, HASH)
+    assert _url(app, "threshold") == "0.9" and "tab" not in app.query_params
+    app.selectbox(key=f"{S}.token").set_value("king")  # another run with ② hidden
+    _rerun(app)
+    assert _url(app, "threshold") == "0.9" and _url(app, "token") == "king"
+    _open(app, COLLISIONS)
+    assert app.slider(key=f"{S}.threshold").value == 0.9
+    assert any(m.label == "Nearest other ≥ 0.90" for m in app.metric)
+    assert any("'king'" in m.value for m in app.markdown)  # ② lists the neighbours of ①'s token
+    assert _url(app, "token") == "king"  # ①'s widgets are not drawn now, their values are kept
+    _open(app, HASH)
+    assert app.selectbox(key=f"{S}.token").value == "king"
+    assert list(_frame(app, "n-gram")["n-gram"])[0] == "<k"
+
+
+def test_a_link_opens_a_tab_with_its_settings():
+    at = AppTest.from_file(PAGE, default_timeout=600)
+    at.query_params.update({"tab": "collisions", "threshold": "0.85", "token": "king"})
+    _rerun(at)
+    assert not at.toast, [t.value for t in at.toast]
+    assert at.slider(key=f"{S}.threshold").value == 0.85
+    assert any("'king'" in m.value for m in at.markdown)
+    assert f"{S}.fig_ngrams" not in {c.key for c in at.get("plotly_chart")}
+    bad = AppTest.from_file(PAGE, default_timeout=600)
+    bad.query_params["tab"] = "nowhere"
+    _rerun(bad)
+    assert any("`tab=nowhere` is not one of the choices" in t.value for t in bad.toast)
+    assert f"{S}.fig_ngrams" in {c.key for c in bad.get("plotly_chart")} and "tab" not in bad.query_params
+
+
+def test_a_typed_word_that_is_no_token_lists_no_neighbours(app):
+    app.radio(key=f"{S}.mode").set_value("type any word")
+    _rerun(app)
+    app.text_input(key=f"{S}.word").set_value("two words")
+    _rerun(app)
+    _open(app, COLLISIONS)
+    assert any("not a single token" in i.value for i in app.info)
+    assert not _errors(app)
 
 
 def test_ngram_range_widgets_change_the_ngrams_and_refuse_a_reversed_range(app):
@@ -68,6 +144,7 @@ def test_ngram_range_widgets_change_the_ngrams_and_refuse_a_reversed_range(app):
     app.number_input(key=f"{S}.nmax").set_value(2)
     _rerun(app)
     assert "reversed" in _errors(app)
+    _open(app, COLLISIONS)
     assert any("Fix the hashing settings" in i.value for i in app.info)
 
 
@@ -122,6 +199,7 @@ def test_sharing_picker_shows_learned_rows_or_says_the_cell_is_missing(app):
 
 
 def test_threshold_and_neighbour_sliders(app):
+    _open(app, COLLISIONS)
     app.slider(key=f"{S}.threshold").set_value(0.8)
     app.slider(key=f"{S}.k").set_value(4)
     _rerun(app)
@@ -133,6 +211,7 @@ def test_threshold_and_neighbour_sliders(app):
 
 
 def test_size_widgets(app):
+    _open(app, SIZE)
     app.select_slider(key=f"{S}.E").set_value(32)
     app.radio(key=f"{S}.dtype").set_value("int8")
     _rerun(app)
@@ -147,6 +226,7 @@ def test_size_widgets(app):
 
 
 def test_latency_widgets(app):
+    _open(app, PRICE)
     app.select_slider(key=f"{S}.batch").set_value(256)
     _rerun(app)
     assert any("batch of 256 tokens" in t for t in _figure_titles(app))

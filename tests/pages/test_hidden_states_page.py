@@ -14,6 +14,7 @@ from fake_zoo import write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
 from albertviz import ModelConfig, count_parameters
+from albertviz.figures import hidden as figs
 from albertviz_app.ui.models import label
 
 P = "hidden_states"
@@ -143,3 +144,24 @@ def test_empty_long_and_html_input(page):
     assert not page.exception
     payload = json.dumps(charts(page))
     assert "<script" not in payload and "<b>" not in payload and "&lt;" in payload
+
+
+def test_switching_back_to_a_model_rebuilds_no_figure(page, monkeypatch):
+    """Issue 16, item 6: a warm rerun after a model switch reuses the cached figures (building them — a PCA and
+    plotly's validation — was most of the rerun); the page still shows the chosen model's numbers."""
+    for key in ("ffn-full", "none-full"):  # both models seen once: everything they need is cached
+        page.selectbox(key=f"{P}.model_a").set_value(key).run()
+    built: list[str] = []
+
+    def counted(name: str):
+        build = getattr(figs, name)
+        return lambda *args, **kwargs: built.append(name) or build(*args, **kwargs)
+
+    for name in ("fig1_figure", "similarity_heatmap", "trajectory_figure", "token_drift_figure",
+                 "attention_drift_figure"):
+        monkeypatch.setattr(figs, name, counted(name))
+    page.selectbox(key=f"{P}.model_a").set_value("ffn-full").run()
+    assert not page.exception and not built, built
+    assert any(label("ffn-full") in name for name in fig1_traces(page))
+    page.selectbox(key=f"{P}.model_a").set_value("attention-full").run()  # a model not seen yet is drawn afresh
+    assert "trajectory_figure" in built and any(label("attention-full") in name for name in fig1_traces(page))

@@ -133,9 +133,14 @@ def test_a_hidden_states_link_and_its_charts(fake_zoo):
 def test_an_embeddings_link(fake_zoo):
     at = open_page("embeddings", nmin="3", E="64", token="king", dim="nope")
     assert at.number_input(key="embeddings.nmin").value == 3
-    assert at.select_slider(key="embeddings.E").value == 64
     assert at.selectbox(key="embeddings.token").value == "king"
     assert at.number_input(key="embeddings.dim").value == 128 and "`dim=nope`" in notices(at)
+    assert_modebar(at)
+    assert at.query_params["E"] in ("64", ["64"])  # tab ③'s setting, kept while tab ① is the one open
+    at.session_state["embeddings.tab"] = "③ Size"  # a click on the tab
+    at.run()
+    assert at.select_slider(key="embeddings.E").value == 64
+    assert at.query_params["tab"] in ("size", ["size"]) and "tab=size" in link(at)
     assert_modebar(at)
 
 
