@@ -9,6 +9,10 @@ what Python holds; `make load` reports RSS growth with them on (the defaults) an
 `ALBERTVIZ_MALLOC_ARENAS=0` (off), side by side.
 
 On a C library without these calls (musl, macOS) this is a no-op.
+
+One holder of memory was Python's own: `urllib.parse.urlsplit` keeps its last 128 inputs (an lru_cache, Python
+3.11), and `st.iframe` parses every HTML page it is given as a possible URL, so each replica kept up to 128 bertviz
+pages (0.1–1 MB each) alive. `forget_parsed_urls()` drops them; the Attention page calls it after its frames.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import functools
 import os
 import threading
 import time
+import urllib.parse
 
 M_ARENA_MAX = -8  # glibc's malloc.h
 ARENAS_ENV, TRIM_ENV = "ALBERTVIZ_MALLOC_ARENAS", "ALBERTVIZ_MALLOC_TRIM_S"
@@ -39,6 +44,13 @@ def trim() -> bool:
     """Return every arena's free pages to the OS now (True when the C library could)."""
     lib = _glibc()
     return bool(lib is not None and lib.malloc_trim(0))
+
+
+def forget_parsed_urls() -> None:
+    """Empty urlsplit's cache of recent inputs (see above): after st.iframe, it holds the whole page."""
+    cache_clear = getattr(urllib.parse.urlsplit, "cache_clear", None)  # a plain function before Python 3.11
+    if cache_clear is not None:
+        cache_clear()
 
 
 def _trim_forever(period_s: float) -> None:

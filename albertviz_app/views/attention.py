@@ -1,14 +1,15 @@
 """Attention: per-layer, per-head maps of real models, the layer plan beside them, bertviz, [MASK]."""
 
+import functools
 from dataclasses import dataclass
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from albertviz.core.sharing import plan_letters
 from albertviz.data.tokenizer import mask_token
 from albertviz.figures import attention as fa
 from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
+from albertviz_app import heap
 from albertviz_app.ui.attention_runs import (
     BERTVIZ_TOKENS,
     bertviz_height,
@@ -185,13 +186,12 @@ def draw_bertviz(page: Page, results: dict[str, dict], s: Settings, layer: int) 
         with col, friendly_errors(f"bertviz for {label(m)}"):
             html_page = bertviz_html(m, s.text, s.pair, view, min(layer, r["config"].num_layers - 1))
             height = bertviz_height(r, view)  # the whole view, no blank: sized from its layers, heads and tokens
-            if hasattr(st, "iframe"):  # Streamlit ≥ 1.5x; components.v1.html is deprecated there
-                st.iframe(html_page, height=height, alt=f"bertviz {view} view of {label(m)}")
-            else:
-                components.html(html_page, height=height, scrolling=True)
+            st.iframe(html_page, height=height, alt=f"bertviz {view} view of {label(m)}")
+            heap.forget_parsed_urls()  # st.iframe left the whole page in urlsplit's cache (albertviz_app/heap.py)
             n = len(r["enc"].tokens)
             cut = f" Only the first {BERTVIZ_TOKENS} of {n} tokens are drawn." if n > BERTVIZ_TOKENS else ""
-            st.download_button("⬇️ This bertviz view as an offline HTML file", html_page, mime="text/html",
+            st.download_button("⬇️ This bertviz view as an offline HTML file", functools.partial(str, html_page),
+                               mime="text/html",
                                file_name=f"albertviz-bertviz-{view}-{m}.html", key=k(f"bertviz_html.{m}"),
                                on_click="ignore", type="tertiary")
             page.why("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "

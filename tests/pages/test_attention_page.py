@@ -6,6 +6,7 @@ mode and one per embedding type. The real MiniLM is always there; real zoo cells
 """
 
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -249,3 +250,18 @@ def test_html_in_the_sentence_is_shown_as_text_everywhere(page):
     doc = iframes(page)[0]
     assert "<img" not in doc and "alert(1)" not in doc.split("const params")[0]
     assert "\\u003c" in doc
+
+
+def test_bertviz_pages_do_not_pile_up_in_memory(page):
+    """st.iframe parses its HTML as a possible URL, and Python 3.11's urlsplit caches its last 128 inputs: each
+    bertviz page (0.1–1 MB) stayed alive there until the page clears that cache after drawing its frames."""
+    tracemalloc.start()
+    try:
+        for i in range(6):
+            page.text_input(key="attention.text").set_value(f"{SENTENCE} Number {i}.").run()
+            assert iframes(page) and len(iframes(page)[0]) > 20_000  # a bertviz page was drawn
+        held = sum(s.size for s in tracemalloc.take_snapshot().statistics("filename")
+                   if s.traceback[0].filename.endswith("urllib/parse.py"))
+    finally:
+        tracemalloc.stop()
+    assert held < 100_000, f"urllib.parse still holds {held / 1e6:.1f} MB after 6 bertviz pages"
