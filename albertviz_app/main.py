@@ -6,7 +6,6 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from albertviz_app import heap
 from albertviz_app.ui import live_runs
 from albertviz_app.ui.nav import navigation
 from albertviz_app.ui.static_assets import serve_bertviz_assets
@@ -20,7 +19,6 @@ THREADS = int(os.environ.get("ALBERTVIZ_TORCH_THREADS", "1"))
 
 def main(script_dir: Path) -> None:
     """Run one page. `script_dir` is the folder of the script Streamlit runs: its `static/` is served."""
-    heap.tune()  # once per process: freed memory goes back to the OS (heap.py)
     if torch.get_num_threads() != THREADS:
         torch.set_num_threads(THREADS)
     st.set_page_config(page_title="albertviz — parameter sharing, seen", page_icon="🔁", layout="wide")

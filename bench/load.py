@@ -359,8 +359,7 @@ def run(ramp: list[int] | None = None, step_s: float | None = None) -> list[Resu
     budget = Budget(int(os.environ.get("LOAD_MAX_REQUESTS", MAX_REQUESTS)))
     if max(ramp, default=0) > MAX_SESSIONS or step_s > 120:
         raise SystemExit(f"load: at most {MAX_SESSIONS} sessions and 120 s per class size (asked {ramp}, {step_s} s)")
-    # e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=true, ALBERTVIZ_MALLOC_ARENAS=0 (heap tuning off): named in the rows
-    env = {k: v for k, v in os.environ.items() if k.startswith(("STREAMLIT_", "ALBERTVIZ_MALLOC_"))}
+    env = {k: v for k, v in os.environ.items() if k.startswith("STREAMLIT_")}  # e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC
     load_before = os.getloadavg()
     servers = start_servers(replicas, env)
     require_loopback(servers.url)
@@ -398,7 +397,7 @@ def report(cost: dict, levels: list[Level], replicas: int, models: list[str], rs
                f"(other work on the machine counts: compare runs at equal background load)")
     out: list[Result] = []
     tag = ("load" if replicas <= 1 else f"load, {replicas} replicas via nginx") + \
-        (f" ({', '.join(f'{k}={v}' for k, v in env.items())})" if env else "")  # a variant keeps rows of its own
+        (f" ({', '.join(f'{k}={v}' for k, v in env.items())})" if env else "")  # a server setting's rows of its own
     for page, c in cost.items():
         name = "Attention" if page == "attention" else "Parameter explorer"
         detail = (f"median of {len(c['samples'])} interactions of one student alone; latency {c['latency_s']:.2f} s; "
