@@ -104,6 +104,7 @@ class ViewState:
         self.from_link: set[str] = set()  # names whose value this run came from the URL
         self.late: dict[str, Any] = {}  # defaults known only mid-page (see settle)
         self._link_slot: Any = None  # st.empty() slot, made by link_control
+        self._link_drawn: str | None = None  # the link the slot shows this run
 
     def default(self, p: Param) -> Any:
         return self.late[p.name] if p.name in self.late else p.default_value()
@@ -209,7 +210,11 @@ class ViewState:
         self._draw_link()
 
     def _draw_link(self) -> None:
+        link = self.link()
+        if link == self._link_drawn:  # every section's publish() calls this; most change nothing
+            return
+        self._link_drawn = link
         with self._link_slot.container(), st.popover("🔗 Link to this view", width="stretch"):
-            st.code(self.link(), language=None, wrap_lines=True)
+            st.code(link, language=None, wrap_lines=True)
             st.caption("Copy it with the button at the box's right. It opens this page with these settings "
                        "(and the lecture layout, if it is on); everything else starts at its default.")

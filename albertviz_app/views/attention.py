@@ -1,7 +1,7 @@
 """Attention: per-layer, per-head maps of real models, the layer plan beside them, bertviz, [MASK]."""
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -70,8 +70,7 @@ def params(models: list[str]) -> list[Param]:
     ]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a dataclass: see ui/page.py
     text: str | None
     pair: str | None
     models: list[str]

@@ -4,7 +4,7 @@ from albertviz.figures. Only the open tab runs and draws (its charts are most of
 browser); the others' settings are held by ui.viewstate and stay in the URL."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -87,8 +87,7 @@ PARAMS = [
 ]
 
 
-@dataclass(frozen=True)
-class Hashing:
+class Hashing(NamedTuple):  # not a dataclass: see ui/page.py
     n_min: int
     n_max: int
     dim: int

@@ -1,6 +1,6 @@
 """Hidden states: ALBERT Fig. 1, layer-similarity maps, a token's path, and live surgery on a pretrained model."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -68,8 +68,7 @@ PARAMS = [
 ]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a dataclass: see ui/page.py
     text: str | None
     models: tuple[str, ...]  # one or two keys
 

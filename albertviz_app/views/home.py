@@ -1,6 +1,6 @@
 """Home: the whole idea in one computed picture, the three ideas in a few sentences, and a link to every page."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -36,8 +36,7 @@ Sharing shrinks **parameters and memory — not the arithmetic**: every layer st
 """
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a dataclass: see ui/page.py
     pooler: bool
 
 

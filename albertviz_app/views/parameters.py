@@ -1,6 +1,6 @@
 """Parameter explorer: any shape, any sharing mode and embedding type, counted from the real module."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -84,8 +84,7 @@ PARAMS = [
 ]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a dataclass: see ui/page.py
     shape: dict[str, int]
     embedding: str
     sharing: str

@@ -7,7 +7,7 @@ This page only reads widgets and draws.
 """
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -53,8 +53,7 @@ def first(key: str, value) -> dict:
     return {} if key in st.session_state else {"value": value}
 
 
-@dataclass(frozen=True)
-class Setup:
+class Setup(NamedTuple):  # not a dataclass: see ui/page.py
     mode: str
     topics: list[str]
     length: int
