@@ -47,7 +47,8 @@ def modebar_config(key: str, fmt: str | None = None) -> dict:
     options: dict[str, Any] = {"format": fmt, "filename": f"albertviz-{slug(key)}"}
     if fmt == "png":
         options["scale"] = 2  # sharp on a projector
-    return {"displaylogo": False, "displayModeBar": True, "toImageButtonOptions": options,
+    # "hover": always shown, the bar sat on top of the charts' titles (Home's two charts at 1280 px)
+    return {"displaylogo": False, "displayModeBar": "hover", "toImageButtonOptions": options,
             "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 

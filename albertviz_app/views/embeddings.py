@@ -194,7 +194,10 @@ def draw_collisions(page: Page, h: Hashing) -> None:
         page.why(f"For each vocabulary token, the cosine between its hashed vector (n-grams {h.n_min}..{h.n_max}, "
                  f"{h.dim} dims) and the closest other token's. Tokens right of the line are near-collisions the "
                  "model can hardly tell apart. Try 1..1 (anagrams collide exactly) or a tiny dimension.")
-        page.table(rep.examples(vocab(), threshold, n), key=k("pairs"), name="near-collisions", hide_index=True)
+        if pairs := rep.examples(vocab(), threshold, n):
+            page.table(pairs, key=k("pairs"), name="near-collisions", hide_index=True)
+        else:
+            st.caption(f"No two tokens' hashed vectors reach cosine {threshold:.2f} here: no pairs to list.")
         choice, sharing = chosen()
         if choice is None:
             st.info("The word typed in ① is not a single token, so no neighbours are listed for it.", icon="🧩")

@@ -210,6 +210,17 @@ def test_threshold_and_neighbour_sliders(app):
     assert len(hashed_nn) == 4
 
 
+def test_a_threshold_no_pair_reaches_says_so_instead_of_an_empty_table(app):
+    _open(app, COLLISIONS)
+    app.slider(key=f"{S}.threshold").set_value(1.0)
+    _rerun(app)
+    near = next(m for m in app.metric if m.label == "Nearest other ≥ 1.00")
+    if near.value != "0 tokens":
+        pytest.skip("these hashing settings give exact collisions")
+    assert not any("nearest" in df.value.columns for df in app.dataframe)
+    assert any("reach cosine 1.00 here: no pairs to list" in c.value for c in app.caption)
+
+
 def test_size_widgets(app):
     _open(app, SIZE)
     app.select_slider(key=f"{S}.E").set_value(32)
