@@ -4,10 +4,11 @@
 page it is given as a possible URL: each replica kept up to 128 bertviz pages (0.1–1 MB each) alive for nothing.
 `forget_parsed_urls()` drops them; the Attention page calls it after drawing its frames.
 
-Tried and measured, not kept: capping glibc's malloc arenas and trimming free pages on a timer. A class of 30
-protocol students on one server grew 323 MB with the default allocator and 308 MB with one arena from the start
-(MALLOC_ARENA_MAX=1), within the runs' noise; Python's own objects were 46 of a 266 MB growth (tracemalloc). The
-rest is native memory outside Python's reach, which levels off once the caches are full (README, Serving a class).
+Tried and measured, not kept: capping glibc's malloc arenas and trimming free pages on a timer. Thirty
+protocol sessions (10, then 20 students) on one server grew 323 MB with the default allocator and 308 MB with one
+arena from the start (MALLOC_ARENA_MAX=1), within the runs' noise; Python's own objects were 46 of a 266 MB growth
+(tracemalloc). The rest is native memory outside Python's reach, which levels off once the caches are full
+(README, Serving a class).
 """
 
 from __future__ import annotations

@@ -21,9 +21,8 @@ def _suffix(col: int) -> str:
 
 @dataclass
 class Panels:
-    """One row of `n` panels: `layout` holds the axes and the titles; columns count from 1, as in plotly."""
+    """One row of panels: `layout` holds the axes and the titles; columns count from 1, as in plotly."""
 
-    n: int
     layout: dict = field(default_factory=dict)
 
     def refs(self, col: int) -> dict[str, str]:
@@ -71,4 +70,4 @@ def row_of_panels(n: int, titles: Sequence[str] = (), spacing: float | None = No
         start += width + spacing
     if annotations:
         layout["annotations"] = annotations
-    return Panels(n, layout)
+    return Panels(layout)
