@@ -121,6 +121,7 @@ class Session:
         self.widgets: dict[str, Widget] = {}  # id -> widget, as drawn by the latest run
         self.pages: dict[str, str] = {}  # url path ('' = home) -> page script hash, from the navigation message
         self.page_hash = ""
+        self.query_string = ""  # the address bar's query, as the app last set it
         self.max_cache_age = 2
         self.cache: dict[str, int] = {}  # ForwardMsg hash -> script-run count when last used
         self.runs = 0
@@ -182,6 +183,7 @@ class Session:
         """Click a page in the menu: the page's script hash, no widget states (the old page's widgets are gone)."""
         if page not in self.pages:
             raise ProtocolError(f"no page {page!r} in the app's navigation ({sorted(self.pages)})")
+        self.query_string = ""  # the menu's link carries no view: the new page starts from its session state
         return await self._interact(f"go to {page or 'home'}", self._rerun_msg([], "", self.pages[page]))
 
     async def set(self, key: str, value: object) -> Interaction:
@@ -190,7 +192,11 @@ class Session:
         if widget.kind in ("selectbox", "radio") and value not in widget.options:
             raise ProtocolError(f"{value!r} is not an option of {key!r} ({widget.options})")
         widget.value = value
-        return await self._interact(f"{key} = {value!r}", self._rerun_msg(self._states(), "", self.page_hash))
+        r = await self._interact(f"{key} = {value!r}", self._rerun_msg(self._states(), "", self.page_hash))
+        shown = next((w.value for w in self.widgets.values() if w.key == key), value)  # gone: nothing to check
+        if not r.errors and shown != value:  # the page put its own value back: the student's change was lost
+            r.errors.append(f"{key}: chose {value!r}, the page shows {shown!r}")
+        return r
 
     async def click(self, key: str) -> Interaction:
         """Press a button: a trigger, true for this one run only."""
@@ -233,7 +239,9 @@ class Session:
     def _rerun_msg(self, states: list[WidgetState], page_name: str, page_hash: str) -> BackMsg:
         msg = BackMsg()
         r = msg.rerun_script
-        r.query_string = ""
+        # the browser sends the address bar's query: the view the app last wrote there (st.query_params). A page
+        # that mirrors its widgets in the URL reads an empty one as "the menu dropped the view" and restores it.
+        r.query_string = self.query_string
         r.widget_states.widgets.extend(states)
         r.page_script_hash = page_hash
         r.page_name = page_name
@@ -299,6 +307,8 @@ class Session:
         elif kind == "navigation":  # with st.navigation the page being run is named here, not in new_session
             self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
             self.page_hash = msg.navigation.page_script_hash or self.page_hash
+        elif kind == "page_info_changed":
+            self.query_string = msg.page_info_changed.query_string
         elif kind == "page_not_found":
             self._errors.append(f"page not found: {msg.page_not_found.page_name!r}")
         elif kind == "session_event" and msg.session_event.WhichOneof("type") == "script_compilation_exception":

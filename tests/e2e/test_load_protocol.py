@@ -65,6 +65,28 @@ def test_a_widget_change_reruns_the_same_page_with_every_widget_state(server):
     run(go())
 
 
+def test_every_change_of_a_page_takes_effect_not_only_the_first(server):
+    # The page mirrors its widgets in the URL; a client that sent an empty query string after the app had written
+    # one looked like "the menu dropped the view", and the page put the first change back on every later one.
+    async def go():
+        async with Session(server.url, timeout=180) as s:
+            await s.open("attention")
+            for model in s.widget("attention.model").options[1:4]:
+                r = await s.set("attention.model", model)
+                assert r.ok, r.errors
+                assert s.widget("attention.model").value == model
+            assert "model=" in s.query_string  # the view the app wrote into the address bar travels back
+            r = await s.set("attention.text", "A second sentence for the same student.")
+            assert r.ok and s.widget("attention.text").value == "A second sentence for the same student."
+            shown = s.widget("attention.model").value
+            await s.goto("parameters")
+            assert s.query_string == "" or "sharing" in s.query_string  # the menu's link carries no old view
+            await s.goto("attention")  # back through the menu: the page restores its last view
+            assert s.widget("attention.model").value == shown
+
+    run(go())
+
+
 def test_a_select_slider_travels_as_its_formatted_options(server):
     """Streamlit 1.67 sends a select_slider's value as the formatted option strings; numbers broke the page."""
     async def go():
