@@ -29,6 +29,18 @@ def values(data) -> np.ndarray:
     return np.asarray(data, dtype=float)
 
 
+def grid_panels(trace: dict) -> dict[tuple[int, int], np.ndarray]:
+    """The head grid's maps by (layer, head), 1-based, read off the mosaic by its row and column names
+    ("layer 3 · query #5", "head 2 · key #7"), as a student's hover reads them — not by the builder's offsets."""
+    z = values(trace["z"])
+    rows, cols = {}, {}
+    for axis, names in ((rows, trace["y"]), (cols, trace["x"])):
+        for i, name in enumerate(names):
+            if " · " in name:
+                axis.setdefault(int(name.split(" · ")[0].split()[1]), []).append(i)
+    return {(r, c): z[np.ix_(ri, ci)] for r, ri in rows.items() for c, ci in cols.items()}
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """The one headless Chromium of the whole run.

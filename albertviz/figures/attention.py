@@ -12,7 +12,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.colors import get_colorscale, qualitative
+from plotly.colors import qualitative
 
 from albertviz.analysis.measures import attention_entropy, attention_share, mean_attention_distance
 from albertviz.core.config import ModelConfig
@@ -57,68 +57,56 @@ def _pair_text(labels: list[str]) -> list[list[str]]:
     return [[f"{q} → {k}" for k in labels] for q in labels]
 
 
-def _grid_axes(rows: int, cols: int, h_space: float = 0.012, v_space: float = 0.02) -> tuple[dict, list]:
-    """Layout axes and row/column title annotations for a rows × cols grid of small panels.
-
-    This is what `make_subplots` builds, written out: for 6 × 12 panels make_subplots plus per-trace
-    placement costs ~10× more (about 1 s on this CPU), and the grid is redrawn for every new sentence.
-    """
-    w, h = (1 - h_space * (cols - 1)) / cols, (1 - v_space * (rows - 1)) / rows
-
-    def span(start: float, size: float) -> list[float]:  # rounding can step just outside [0, 1]
-        return [max(0.0, round(start, 9)), min(1.0, round(start + size, 9))]
-
-    layout, titles = {}, []
-    for r in range(rows):
-        for c in range(cols):
-            n = r * cols + c + 1
-            sfx = "" if n == 1 else str(n)
-            layout[f"xaxis{sfx}"] = dict(domain=span(c * (w + h_space), w), anchor=f"y{sfx}",
-                                         showticklabels=False, ticks="", showgrid=False, zeroline=False)
-            layout[f"yaxis{sfx}"] = dict(domain=span(1 - r * (h + v_space) - h, h),
-                                         anchor=f"x{sfx}", showticklabels=False, ticks="", showgrid=False,
-                                         zeroline=False, autorange="reversed")
-    for c in range(cols):
-        # with many heads (MiniLM: 12) "head 10" overlapped its neighbours: the word only once
-        name = f"head {c + 1}" if c == 0 or cols <= 6 else str(c + 1)
-        titles.append(dict(text=name, x=c * (w + h_space) + w / 2, y=1.0, xref="paper",
-                           yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font={"size": 11}))
-    for r in range(rows):
-        titles.append(dict(text=f"layer {r + 1}", x=1.0, y=1 - r * (h + v_space) - h / 2, xref="paper",
-                           yref="paper", xanchor="left", yanchor="middle", textangle=90, showarrow=False,
-                           font={"size": 11}))
-    return layout, titles
+def grid_gap(n: int) -> int:
+    """Blank cells between two panels of the head grid: about a tenth of a panel, at least one."""
+    return max(1, round(n / 10))
 
 
 def attention_grid(attentions: np.ndarray, tokens: list[str], max_tokens: int = 32,
                    title: str = "Attention of every head in every layer") -> go.Figure:
-    """L rows × heads columns of small heatmaps (query rows, key columns), one shared colour scale.
+    """L rows × heads columns of small maps (query rows, key columns) on one shared colour scale.
 
-    Only the first `max_tokens` tokens are drawn, so L·heads·T² stays small enough for the browser.
+    Drawn as ONE heatmap, a mosaic with blank (NaN) gaps between panels: L·heads separate heatmaps, each on its
+    own pair of axes, cost the browser up to 0.9 s per draw on this CPU; one image costs a fraction of that.
+    Each row and column is a category whose name says where it sits ("layer 3 · query #5", "head 2 · key #7"),
+    so hover names the layer, head and token pair without per-cell text. Only the first `max_tokens` tokens
+    are drawn, so L·heads·T² stays small enough to send.
     """
     attn = np.asarray(attentions, dtype=np.float64)
     L, H, T, _ = attn.shape
     n = min(T, max_tokens)
-    # float32 and no per-cell hover text: the grid is sent on every rerun, and L·heads copies of a T×T token-pair
-    # text cost more bytes than the maps themselves (the big single-head map above names the tokens).
-    attn = np.round(attn[:, :, :n, :n], DECIMALS).astype(np.float32)
-    axes, titles = _grid_axes(L, H)
-    traces = []
+    g = grid_gap(n)
+    step = n + g
+    mosaic = np.full((L * step - g, H * step - g), np.nan)
     for layer in range(L):
         for head in range(H):
-            sfx = "" if layer * H + head == 0 else str(layer * H + head + 1)
-            traces.append(dict(
-                type="heatmap", z=attn[layer, head], coloraxis="coloraxis", xaxis=f"x{sfx}", yaxis=f"y{sfx}",
-                hovertemplate=(f"layer {layer + 1}, head {head + 1}<br>token #%{{y}} → token #%{{x}}"
-                               "<br>weight %{z:.3f}<extra></extra>")))
+            mosaic[layer * step:layer * step + n, head * step:head * step + n] = attn[layer, head, :n, :n]
+    mosaic = np.round(mosaic, DECIMALS).astype(np.float32)  # as sent: 4 bytes a cell
+
+    def names(count: int, outer: str, inner: str) -> list[str]:
+        return [f"{outer} {i // step + 1} · {inner} #{i % step}" if i % step < n else f"gap {i}"
+                for i in range(count * step - g)]
+
+    def centre(i: int, size: int) -> float:  # panel i's middle, as a fraction of the axis
+        return (i * step + n / 2) / size
+
+    width, height = mosaic.shape[1], mosaic.shape[0]
+    titles = [dict(text=f"head {c + 1}" if c == 0 or H <= 6 else str(c + 1), x=centre(c, width), y=1.0,
+                   xref="paper", yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                   font={"size": 11}) for c in range(H)]
+    titles += [dict(text=f"layer {r + 1}", x=1.0, y=1 - centre(r, height), xref="paper", yref="paper",
+                    xanchor="left", yanchor="middle", textangle=90, showarrow=False, font={"size": 11})
+               for r in range(L)]
+    axis = dict(type="category", showticklabels=False, ticks="", showgrid=False, zeroline=False)
     cut = f" (first {n} of {T} tokens)" if n < T else ""
-    # Unvalidated: plotly's checks of L·heads heatmaps and 2·L·heads axes cost ~5× building them, on every new
-    # sentence; tests/unit/test_attention_figures.py validates what this builds instead.
-    return go.Figure(_validate=False, data=traces, layout=dict(
-        **axes, annotations=titles, title={"text": f"{title}{cut}"}, height=max(320, 70 + 95 * L),
-        margin=dict(l=10, r=90, t=80, b=10),
-        coloraxis=dict(colorscale=get_colorscale(COLORSCALE), cmin=0.0, cmax=float(attn.max()) if attn.size else 1.0,
-                       colorbar=dict(title={"text": "weight"}, thickness=12, x=1.04))))
+    peak = float(np.nanmax(mosaic)) if n else 1.0
+    return go.Figure(data=[go.Heatmap(
+        z=mosaic, x=names(H, "head", "key"), y=names(L, "layer", "query"), hoverongaps=False,
+        colorscale=COLORSCALE, zmin=0.0, zmax=peak, colorbar=dict(title="weight", thickness=12, x=1.04),
+        hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>")],
+        layout=dict(title={"text": f"{title}{cut}"}, height=max(320, 70 + 95 * L), annotations=titles,
+                    xaxis=axis, yaxis=dict(axis, autorange="reversed"), plot_bgcolor="white",
+                    margin=dict(l=10, r=90, t=80, b=10)))
 
 
 def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int,

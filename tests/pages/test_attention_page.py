@@ -11,7 +11,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-from conftest import charts, page_file, values
+from conftest import charts, grid_panels, page_file, values
 from fake_zoo import clear_caches, fake_config, write_fake_zoo, zoo_at
 from streamlit.testing.v1 import AppTest
 
@@ -69,10 +69,10 @@ def check_model_charts(at, name: str, cfg: ModelConfig, n_tokens: int):
     z = values(head["z"])
     assert z.shape == (n_tokens, n_tokens)
     np.testing.assert_allclose(z.sum(-1), 1.0, atol=n_tokens * 6e-5)  # every query row is a distribution
-    grid = chart(at, "grid", name)["data"]
+    grid = grid_panels(chart(at, "grid", name)["data"][0])
     assert len(grid) == cfg.num_layers * cfg.num_heads
-    for panel in grid:
-        np.testing.assert_allclose(values(panel["z"]).sum(-1), 1.0, atol=n_tokens * 6e-5)
+    for panel in grid.values():
+        np.testing.assert_allclose(panel.sum(-1), 1.0, atol=n_tokens * 6e-5)
     plan = chart(at, "plan", name)["data"][0]
     expected = layer_plan(cfg)
     n_attn = max(a for a, _ in expected) + 1
@@ -141,8 +141,8 @@ def test_shared_model_reuses_weights_yet_layers_attend_differently(page):
     page.selectbox(key="attention.model").set_value("all-full").run()
     plan = values(chart(page, "plan", "all-full")["data"][0]["z"])
     assert len(set(plan[:, 0])) == 1
-    grid = chart(page, "grid", "all-full")["data"]
-    first, last = values(grid[0]["z"]), values(grid[-2]["z"])
+    grid = grid_panels(chart(page, "grid", "all-full")["data"][0])
+    first, last = grid[1, 1], grid[max(grid)[0], 1]  # head 1 of the first and of the last layer
     assert np.abs(first - last).max() > 1e-3
 
 

@@ -3,9 +3,9 @@
 import json
 
 import numpy as np
-import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from conftest import grid_panels, values
 
 from albertviz import PRESETS, layer_plan
 from albertviz.figures import attention as fa
@@ -34,25 +34,29 @@ def test_layer_summary_matches_the_textbook_formulas():
 
 
 @pytest.mark.parametrize("L, H, T", [(3, 2, 6), (6, 12, 40), (1, 1, 2)])
-def test_grid_has_one_panel_per_layer_and_head_inside_the_page(L, H, T):
+def test_grid_shows_every_head_of_every_layer_under_its_own_name(L, H, T):
     attn = random_attention(L, H, T)
     fig = fa.attention_grid(attn, [f"t{i}" for i in range(T)], max_tokens=32)
-    assert len(fig.data) == L * H
+    sent = json.loads(pio.to_json(fig))
+    assert len(sent["data"]) == 1, "one mosaic: one trace per panel cost the browser up to 0.9 s a draw"
+    panels = grid_panels(sent["data"][0])
     n = min(T, 32)
-    assert all(np.asarray(tr.z).shape == (n, n) for tr in fig.data)
-    np.testing.assert_allclose(np.asarray(fig.data[-1].z), np.round(attn[-1, -1, :n, :n], 4))
-    layout = fig.layout.to_plotly_json()
-    domains = [ax["domain"] for name, ax in layout.items() if name.startswith(("xaxis", "yaxis"))]
-    assert len(domains) == 2 * L * H and all(0 <= a <= b <= 1 for a, b in domains)
+    assert sorted(panels) == [(r, c) for r in range(1, L + 1) for c in range(1, H + 1)]
+    for (r, c), z in panels.items():
+        np.testing.assert_allclose(z, np.round(attn[r - 1, c - 1, :n, :n], 4), atol=1e-7)
+    # the cells between panels are blank, not zeros that would read as "no attention"
+    z = values(sent["data"][0]["z"])
+    assert np.isnan(z).sum() == z.size - L * H * n * n
     assert ("first 32" in fig.layout.title.text) == (T > 32)
+    titles = [a["text"] for a in sent["layout"]["annotations"]]
+    assert [t for t in titles if t.startswith("layer")] == [f"layer {r}" for r in range(1, L + 1)]
 
 
-@pytest.mark.parametrize("L, H, T", [(3, 2, 6), (6, 12, 40)])
-def test_the_grid_built_without_plotlys_checks_is_what_the_checks_would_send(L, H, T):
-    # attention_grid skips plotly's validation (its cost, for every new sentence); validating a copy must change
-    # nothing in what the browser gets: no magic-underscore names, colour-scale names or bare titles left over.
-    fig = fa.attention_grid(random_attention(L, H, T), [f"t{i}" for i in range(T)], max_tokens=32)
-    assert json.loads(pio.to_json(fig)) == json.loads(pio.to_json(go.Figure(fig.to_dict())))
+def test_grid_hover_names_the_layer_head_and_token_pair():
+    fig = fa.attention_grid(random_attention(2, 3, 5), [f"t{i}" for i in range(5)])
+    trace = fig.data[0]
+    assert trace.y[0] == "layer 1 · query #0" and trace.x[-1] == "head 3 · key #4"
+    assert "%{y} → %{x}" in trace.hovertemplate and trace.hoverongaps is False
 
 
 @pytest.mark.parametrize("preset, changes", [
