@@ -12,12 +12,12 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.colors import qualitative
+from plotly.colors import get_colorscale, qualitative
 
 from albertviz.analysis.measures import attention_entropy, attention_share, mean_attention_distance
 from albertviz.core.config import ModelConfig
 from albertviz.core.sharing import layer_plan, plan_letters
-from albertviz.figures.panels import row_of_panels
+from albertviz.figures.panels import row_of_panels, unvalidated
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]")
 COLORSCALE = "Blues"
@@ -100,13 +100,14 @@ def attention_grid(attentions: np.ndarray, tokens: list[str], max_tokens: int = 
     axis = dict(type="category", showticklabels=False, ticks="", showgrid=False, zeroline=False)
     cut = f" (first {n} of {T} tokens)" if n < T else ""
     peak = float(np.nanmax(mosaic)) if n else 1.0
-    return go.Figure(data=[go.Heatmap(
-        z=mosaic, x=names(H, "head", "key"), y=names(L, "layer", "query"), hoverongaps=False,
-        colorscale=COLORSCALE, zmin=0.0, zmax=peak, colorbar=dict(title="weight", thickness=12, x=1.04),
-        hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>")],
-        layout=dict(title={"text": f"{title}{cut}"}, height=max(320, 70 + 95 * L), annotations=titles,
-                    xaxis=axis, yaxis=dict(axis, autorange="reversed"), plot_bgcolor="white",
-                    margin=dict(l=10, r=90, t=80, b=10)))
+    return unvalidated(
+        [dict(type="heatmap", z=mosaic, x=names(H, "head", "key"), y=names(L, "layer", "query"), hoverongaps=False,
+              colorscale=get_colorscale(COLORSCALE), zmin=0.0, zmax=peak,
+              colorbar=dict(title=dict(text="weight"), thickness=12, x=1.04),
+              hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>")],
+        dict(title={"text": f"{title}{cut}"}, height=max(320, 70 + 95 * L), annotations=titles,
+             xaxis=axis, yaxis=dict(axis, autorange="reversed"), plot_bgcolor="white",
+             margin=dict(l=10, r=90, t=80, b=10)))
 
 
 def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int,
@@ -117,23 +118,21 @@ def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int
     labels = escape_tokens(tokens)
     pos = list(range(T))
     hover = T * T <= MAX_HOVER_CELLS
-    fig = go.Figure(go.Heatmap(
-        z=attn, x=pos, y=pos, colorscale=COLORSCALE, zmin=0.0, zmax=max(float(attn.max()), 1e-6),
-        text=_pair_text(labels) if hover else None,
-        hovertemplate=("%{text}" if hover else "query #%{y} → key #%{x}")
-        + "<br>weight %{z:.3f}<extra></extra>",
-        colorbar=dict(title="weight", thickness=12)))
     # Every token's label on both axes cost the browser ~1 s per draw at 128 tokens (a layer switch on a paragraph
     # waited on it twice); at most MAX_TICKS labels, every step-th token, take ~0.1 s. Hover still names each token.
     step = -(-T // MAX_TICKS)
     tick = dict(tickmode="array", tickvals=pos[::step], ticktext=labels[::step],
                 tickfont=dict(size=11 if T <= 40 else 8))
-    fig.update_xaxes(title="key (attended-to token)", tickangle=-60, **tick)
-    fig.update_yaxes(title="query (token that looks)", autorange="reversed", **tick)
     size = int(min(900, max(420, 140 + 22 * T)))
-    fig.update_layout(title=title or f"Layer {layer + 1}, head {head + 1}", height=size,
-                      margin=dict(l=10, r=10, t=60, b=10))
-    return fig
+    return unvalidated(
+        [dict(type="heatmap", z=attn, x=pos, y=pos, colorscale=get_colorscale(COLORSCALE), zmin=0.0,
+              zmax=max(float(attn.max()), 1e-6), text=_pair_text(labels) if hover else None,
+              hovertemplate=("%{text}" if hover else "query #%{y} → key #%{x}") + "<br>weight %{z:.3f}<extra></extra>",
+              colorbar=dict(title=dict(text="weight"), thickness=12))],
+        dict(title=dict(text=title or f"Layer {layer + 1}, head {head + 1}"), height=size,
+             margin=dict(l=10, r=10, t=60, b=10),
+             xaxis=dict(title=dict(text="key (attended-to token)"), tickangle=-60, **tick),
+             yaxis=dict(title=dict(text="query (token that looks)"), autorange="reversed", **tick)))
 
 
 def _block_colors(n: int) -> list[list]:
@@ -227,11 +226,11 @@ def mask_predictions_figure(tokens: list[str], probs: list[float], title: str,
     """
     labels = escape_tokens(tokens)
     colours = ["#D55E00" if hidden is not None and t == hidden else "#0072B2" for t in tokens]
-    fig = go.Figure(go.Bar(x=list(probs), y=list(range(len(labels))), orientation="h", marker_color=colours,
-                           text=[f"{p:.1%}" for p in probs], textposition="outside", cliponaxis=False,
-                           customdata=labels, hovertemplate="%{customdata}: %{x:.2%}<extra></extra>"))
-    fig.update_yaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels,
-                     autorange="reversed")
-    fig.update_xaxes(title="probability", tickformat=".0%", range=[0, 1], dtick=0.25)
-    fig.update_layout(title=title, height=120 + 28 * len(labels), margin=dict(l=10, r=30, t=60, b=40))
-    return fig
+    rows = list(range(len(labels)))
+    return unvalidated(
+        [dict(type="bar", x=list(probs), y=rows, orientation="h", marker=dict(color=colours),
+              text=[f"{p:.1%}" for p in probs], textposition="outside", cliponaxis=False, customdata=labels,
+              hovertemplate="%{customdata}: %{x:.2%}<extra></extra>")],
+        dict(title=dict(text=title), height=120 + 28 * len(labels), margin=dict(l=10, r=30, t=60, b=40),
+             yaxis=dict(tickmode="array", tickvals=rows, ticktext=labels, autorange="reversed"),
+             xaxis=dict(title=dict(text="probability"), tickformat=".0%", range=[0, 1], dtick=0.25)))

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 from conftest import grid_panels, values
@@ -57,6 +58,29 @@ def test_grid_hover_names_the_layer_head_and_token_pair():
     trace = fig.data[0]
     assert trace.y[0] == "layer 1 · query #0" and trace.x[-1] == "head 3 · key #4"
     assert "%{y} → %{x}" in trace.hovertemplate and trace.hoverongaps is False
+
+
+def paragraph_tokens(T: int) -> list[str]:
+    return ["[CLS]"] + [f"w{i}<b>" for i in range(T - 2)] + ["[SEP]"]  # markup in a token: escaped, not rendered
+
+
+UNVALIDATED_BUILDERS = {
+    "grid": lambda: fa.attention_grid(random_attention(6, 12, 40), paragraph_tokens(40), max_tokens=32),
+    "grid one head": lambda: fa.attention_grid(random_attention(1, 1, 2), paragraph_tokens(2)),
+    "head map": lambda: fa.head_heatmap(random_attention(1, 1, 12)[0, 0], paragraph_tokens(12), 0, 0),
+    "head map, no hover text": lambda: fa.head_heatmap(random_attention(1, 1, 170)[0, 0], paragraph_tokens(170), 2, 3,
+                                                      title="a title"),
+    "mask guesses": lambda: fa.mask_predictions_figure(["king", "<i>queen</i>", "."], [0.5, 0.2, 0.1], "MiniLM",
+                                                       hidden="king"),
+}
+
+
+@pytest.mark.parametrize("name", UNVALIDATED_BUILDERS)
+def test_figures_built_without_plotlys_checks_are_what_the_checks_would_send(name):
+    # These builders skip plotly's validation (its cost, on every new sentence); validating a copy must change
+    # nothing the browser gets: no magic-underscore names, colour-scale names, bare titles or None left over.
+    fig = UNVALIDATED_BUILDERS[name]()
+    assert json.loads(pio.to_json(fig)) == json.loads(pio.to_json(go.Figure(fig.to_dict())))
 
 
 @pytest.mark.parametrize("preset, changes", [
