@@ -165,26 +165,26 @@ def layer_plan_figure(config: ModelConfig, entropy: np.ndarray | None = None,
               f"layer {i + 1}: FFN block {letters_f[i]} (run by layers {users(1, f)})"]
              for i, (a, f) in enumerate(plan)]
     rows = [f"layer {i + 1}" for i in range(L)]
-    heat = go.Heatmap(z=z, x=["attention", "FFN"], y=rows, text=text, texttemplate="%{text}",
-                      customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-                      colorscale=_block_colors(n_colors), zmin=-0.5, zmax=n_colors - 0.5, showscale=False,
-                      xgap=3, ygap=3)
+    heat = dict(type="heatmap", z=z, x=["attention", "FFN"], y=rows, text=text, texttemplate="%{text}",
+                customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                colorscale=_block_colors(n_colors), zmin=-0.5, zmax=n_colors - 0.5, showscale=False, xgap=3, ygap=3)
+    traces = [heat]
     if entropy is None:
-        fig = go.Figure(heat)
-        fig.update_yaxes(autorange="reversed")
+        layout: dict = dict(yaxis=dict(autorange="reversed"))
     else:
         panels = row_of_panels(2, titles=("blocks", "attention entropy"), spacing=0.04, widths=[0.45, 0.55],
                                shared_y=True)
         panels.yaxis(1, autorange="reversed")
         panels.xaxis(2, title={"text": "normalized entropy (1 = uniform)"}, range=[0, 1.15])
         ent = np.asarray(entropy, dtype=float)
-        bars = go.Bar(x=ent, y=rows, orientation="h", marker_color=[PALETTE[a % len(PALETTE)] for a, _ in plan],
-                      text=[f"{v:.2f}" for v in ent], textposition="outside",
-                      hovertemplate="%{y}: entropy %{x:.3f} (1 = uniform)<extra></extra>", **panels.refs(2))
+        traces.append(dict(type="bar", x=ent, y=rows, orientation="h",
+                           marker=dict(color=[PALETTE[a % len(PALETTE)] for a, _ in plan]),
+                           text=[f"{v:.2f}" for v in ent], textposition="outside",
+                           hovertemplate="%{y}: entropy %{x:.3f} (1 = uniform)<extra></extra>", **panels.refs(2)))
         heat.update(panels.refs(1))
-        fig = go.Figure(data=[heat, bars], layout=dict(**panels.layout, showlegend=False))
-    fig.update_layout(title=title, height=max(260, 90 + 42 * L), margin=dict(l=10, r=10, t=80, b=40))
-    return fig
+        layout = dict(**panels.layout, showlegend=False)
+    layout.update(title=dict(text=title), height=max(260, 90 + 42 * L), margin=dict(l=10, r=10, t=80, b=40))
+    return unvalidated(traces, layout)
 
 
 SUMMARY_PANELS = (  # titles on two short lines: side by side in compare mode one line each overlapped
@@ -201,20 +201,20 @@ def summary_figure(summary: dict[str, np.ndarray], title: str = "Per-layer atten
     layers = list(range(1, L + 1))
     traces = []
     for col, (key, name, unit) in enumerate(SUMMARY_PANELS, start=1):
-        traces.append(go.Scatter(x=layers, y=np.asarray(summary[key], dtype=float), mode="lines+markers",
-                                 name=name.replace("<br>", " "), **panels.refs(col),
-                                 hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"))
+        traces.append(dict(type="scatter", x=layers, y=np.asarray(summary[key], dtype=float), mode="lines+markers",
+                           name=name.replace("<br>", " "), **panels.refs(col),
+                           hovertemplate=f"layer %{{x}}: %{{y:.3f}} {unit}<extra></extra>"))
         panels.yaxis(col, title={"text": unit}, rangemode="tozero")
         panels.xaxis(col, title={"text": "layer"}, dtick=1)
     if "entropy_no_special" in summary:
-        traces.append(go.Scatter(x=layers, y=np.asarray(summary["entropy_no_special"], dtype=float),
-                                 mode="lines+markers", line=dict(dash="dot"), name="without [CLS]/[SEP]",
-                                 hovertemplate="layer %{x}: %{y:.3f} without [CLS]/[SEP]<extra></extra>",
-                                 **panels.refs(1)))
+        traces.append(dict(type="scatter", x=layers, y=np.asarray(summary["entropy_no_special"], dtype=float),
+                           mode="lines+markers", line=dict(dash="dot"), name="without [CLS]/[SEP]",
+                           hovertemplate="layer %{x}: %{y:.3f} without [CLS]/[SEP]<extra></extra>",
+                           **panels.refs(1)))
     panels.yaxis(1, range=[0, 1.05])
     panels.yaxis(3, range=[0, 1.05])
-    return go.Figure(data=traces, layout=dict(**panels.layout, title=title, height=350, showlegend=False,
-                                              margin=dict(l=10, r=10, t=100, b=40)))
+    return unvalidated(traces, dict(**panels.layout, title=dict(text=title), height=350, showlegend=False,
+                                    margin=dict(l=10, r=10, t=100, b=40)))
 
 
 def mask_predictions_figure(tokens: list[str], probs: list[float], title: str,

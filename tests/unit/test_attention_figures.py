@@ -70,6 +70,11 @@ UNVALIDATED_BUILDERS = {
     "head map": lambda: fa.head_heatmap(random_attention(1, 1, 12)[0, 0], paragraph_tokens(12), 0, 0),
     "head map, no hover text": lambda: fa.head_heatmap(random_attention(1, 1, 170)[0, 0], paragraph_tokens(170), 2, 3,
                                                       title="a title"),
+    "layer plan": lambda: fa.layer_plan_figure(PRESETS["albert-base"].with_(num_layers=4)),
+    "layer plan and entropy": lambda: fa.layer_plan_figure(
+        PRESETS["albert-base"].with_(num_layers=6, sharing="attention", num_groups=3, share_strategy="cycle_rev"),
+        entropy=np.linspace(0.2, 0.9, 6), title="plan <b>x</b>"),
+    "summary": lambda: fa.summary_figure(fa.layer_summary(random_attention(4, 2, 9), paragraph_tokens(9))),
     "mask guesses": lambda: fa.mask_predictions_figure(["king", "<i>queen</i>", "."], [0.5, 0.2, 0.1], "MiniLM",
                                                        hidden="king"),
 }
