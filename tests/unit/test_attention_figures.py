@@ -122,11 +122,14 @@ def test_a_long_paragraphs_map_labels_every_few_tokens_and_hovers_every_one():
     T = 128
     tokens = [f"w{i}" for i in range(T)]
     fig = fa.head_heatmap(random_attention(T=T)[0, 0], tokens, 0, 0)
+    names = list(fig.data[0].x)
     for axis in (fig.layout.xaxis, fig.layout.yaxis):
-        shown = list(axis.tickvals)
+        shown = [names.index(v) for v in axis.tickvals]  # category positions of the labelled ticks
         assert len(shown) <= fa.MAX_TICKS and shown[0] == 0
         assert len(set(b - a for a, b in zip(shown, shown[1:], strict=False))) == 1  # evenly spaced
         assert list(axis.ticktext) == [tokens[i] for i in shown]
-    assert fig.data[0].text is not None and len(fig.data[0].text) == T  # the hover names every token
+    # the hover names every token: each row and column is a category named after its token and position
+    assert names == list(fig.data[0].y) == [f"{t} (#{i})" for i, t in enumerate(tokens)]
+    assert "%{y} → %{x}" in fig.data[0].hovertemplate and fig.data[0].text is None  # no T² hover strings
     short = fa.head_heatmap(random_attention(T=12)[0, 0], tokens[:12], 0, 0)
     assert list(short.layout.xaxis.ticktext) == tokens[:12]
