@@ -166,26 +166,51 @@ def _script_safe(js: str) -> str:
     return js
 
 
+def _escape_markup(json_text: str) -> str:
+    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def safe_json(value: object) -> str:
     """JSON that can sit inside <script>: `<`, `>`, `&` escaped so the HTML parser sees no tags."""
-    text = json.dumps(value)  # ensure_ascii: U+2028/U+2029 are escaped too
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _escape_markup(json.dumps(value))  # ensure_ascii: U+2028/U+2029 are escaped too
+
+
+_HACK_SEP = "; // HACK: "
+
+
+def _params_text(doc: str, begin: int) -> str:
+    """The raw JSON that bertviz substituted at `begin`.
+
+    Its line reads `RAW; // HACK: RAW is a template marker…` (the marker is replaced in the comment too), so
+    RAW is the prefix that reappears right after the separator: found without parsing the attention it holds
+    (parsing and re-encoding it was a sixth of an Attention rerun). Falls back to a JSON parse otherwise.
+    """
+    end = doc.find("\n", begin)
+    line = doc[begin:end if end >= 0 else None]
+    at = line.find(_HACK_SEP)
+    while at > 0:
+        raw = line[:at]
+        if line.startswith(raw, at + len(_HACK_SEP)):
+            return raw
+        at = line.find(_HACK_SEP, at + 1)
+    _, end = json.JSONDecoder().raw_decode(doc, begin)
+    return doc[begin:end]
 
 
 def _reencode_params(doc: str) -> str:
-    """Replace every copy of bertviz's raw `json.dumps(params)` by `safe_json` of the same object.
+    """Replace every copy of bertviz's raw `json.dumps(params)` by the same JSON with markup escaped.
 
     bertviz substitutes its template marker everywhere, a `// HACK: PYTHON_PARAMS` comment included, so
-    the raw JSON appears twice; a `</script>` inside a JavaScript comment still ends the script.
+    the raw JSON appears twice; a `</script>` inside a JavaScript comment still ends the script. bertviz's
+    `json.dumps(params)` is what `safe_json(params)` encodes, so escaping its text gives safe_json's output.
     """
     start = doc.find(_PARAMS_MARK)
     if start < 0:
         raise OfflineAssetError("bertviz's output changed: no parameter block found.")
     begin = start + len(_PARAMS_MARK)
-    params, end = json.JSONDecoder().raw_decode(doc, begin)
-    raw, safe = doc[begin:end], safe_json(params)
+    raw = _params_text(doc, begin)
     doc = doc.replace(f"// HACK: {raw}", "// HACK: (parameters above)")  # the comment's copy: half the bytes
-    return doc.replace(raw, safe)
+    return doc.replace(raw, _escape_markup(raw))
 
 
 def _as_layers(attentions: np.ndarray | torch.Tensor | list) -> list[torch.Tensor]:

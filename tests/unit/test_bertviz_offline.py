@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from albertviz.figures import bertviz_offline as bo
 
@@ -103,6 +104,22 @@ def test_safe_json_round_trips_and_hides_markup():
     text = bo.safe_json(value)
     assert json.loads(text) == value
     assert not set("<>&") & set(text) and "\u2028" not in text
+
+
+@pytest.mark.parametrize("view", ["head", "model"])
+def test_parameters_are_escaped_exactly_as_parsing_and_reencoding_them_would(view, monkeypatch):
+    import bertviz
+
+    tokens = ["[CLS]", "; // HACK: ", "</script>", "a&b", "[SEP]"]  # the separator itself inside a token
+    layers = [torch.full((1, 2, 5, 5), 0.2, dtype=torch.float64) for _ in range(2)]
+    draw = bertviz.head_view if view == "head" else bertviz.model_view
+    doc = draw(layers, tokens, html_action="return").data
+    begin = doc.index(bo._PARAMS_MARK) + len(bo._PARAMS_MARK)
+    params, end = json.JSONDecoder().raw_decode(doc, begin)  # the slow, obviously right way
+    raw = doc[begin:end]
+    expected = doc.replace(f"// HACK: {raw}", "// HACK: (parameters above)").replace(raw, bo.safe_json(params))
+    monkeypatch.setattr(bo.json, "JSONDecoder", None)  # and without parsing: no fallback taken
+    assert bo._reencode_params(doc) == expected
 
 
 @pytest.mark.browser
