@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit import dataframe_util
 
 FORMATS = {"png": "PNG", "svg": "SVG"}
 FORMAT_KEY, FORMAT_STORE = "view.chart_format", "_chart_format"  # the widget, and its copy that survives page switches
@@ -80,8 +81,16 @@ def chart(fig: go.Figure, key: str, where=None, lecture: bool = False, **kwargs)
     (where or st).plotly_chart(fig, key=key, config=modebar_config(key), **kwargs)
 
 
+def sendable(frame: pd.DataFrame):
+    """`frame` converted as st.dataframe would convert it (Streamlit's own pandas → Arrow step), for a cache:
+    the Parameter explorer's cached tables were converted again on every rerun of every student."""
+    return dataframe_util.convert_pandas_df_to_arrow_table(frame)
+
+
 def frame_of(data) -> pd.DataFrame:
-    """What a table shows, as a DataFrame (a pandas Styler, records or a frame)."""
+    """What a table shows, as a DataFrame (a pandas Styler, records, an Arrow table or a frame)."""
+    if hasattr(data, "to_pandas") and hasattr(data, "schema"):  # a pyarrow.Table from sendable()
+        return data.to_pandas()
     if hasattr(data, "data") and isinstance(data.data, pd.DataFrame):  # a Styler
         return data.data
     return data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)

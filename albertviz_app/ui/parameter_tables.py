@@ -16,7 +16,7 @@ from albertviz.checkpoints.counting import CheckpointCount, count_checkpoint
 from albertviz.core.config import EMBEDDING_TYPES, SHARING_MODES
 from albertviz.core.params import ParamReport, sharing_embedding_grid
 from albertviz.figures.params import albert_waterfall, component_bars, grid_bars, layer_stack
-from albertviz_app.ui.export import frozen
+from albertviz_app.ui.export import frozen, sendable
 from albertviz_app.ui.models import load_model
 
 PAPER_TABLES = (("Table 1", "table1", "model sizes"), ("Table 4", "table4", "ALBERT-base, sharing modes"),
@@ -48,16 +48,16 @@ def grid_figure(config: ModelConfig):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def grid_table(config: ModelConfig) -> pd.DataFrame:
-    """Unique parameters (millions) of this shape: sharing modes down, embedding types across."""
+def grid_table(config: ModelConfig):
+    """Unique parameters (millions) of this shape: sharing modes down, embedding types across (sendable)."""
     table = pd.DataFrame(sharing_embedding_grid(config)).pivot(index="sharing", columns="embedding",
                                                               values="parameters") / 1e6
-    return table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)]
+    return sendable(table.loc[list(SHARING_MODES), list(EMBEDDING_TYPES)])
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def paper_frames(with_pooler: bool) -> list[pd.DataFrame]:
-    """Tables 1, 4 and 3 beside the counter, in PAPER_TABLES order."""
+def paper_frames(with_pooler: bool) -> list:
+    """Tables 1, 4 and 3 beside the counter, in PAPER_TABLES order (sendable: converted once per server)."""
     reps, frames = paper_tables(), []
     for _, name, _ in PAPER_TABLES:
         frame = pd.DataFrame(paper.reproduction_rows(reps[name], with_pooler)).drop(columns="reproduced")
@@ -67,7 +67,7 @@ def paper_frames(with_pooler: bool) -> list[pd.DataFrame]:
             frame[delta] = [paper.table_4_avg_delta(*c) for c in paper.ALBERT_TABLE_4]
         if name == "table3":
             frame["paper Avg"] = [avg for _, avg in paper.ALBERT_TABLE_3.values()]
-        frames.append(frame)
+        frames.append(sendable(frame))
     return frames
 
 
