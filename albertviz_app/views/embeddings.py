@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from albertviz import ConfigError, labels, paper
+from albertviz import ConfigError, labels
 from albertviz.core.config import SHARING_MODES
 from albertviz.core.embeddings import token_surface
 from albertviz.data.tokenizer import load_tokenizer, vocab_list
@@ -41,6 +41,11 @@ def in_tab(i: int, mode: str | None = None) -> Callable[[], bool]:
     """Param.drawn for a widget of tab i (and, for the token boxes, of one token mode): is it drawn this run?"""
     ss = st.session_state
     return lambda: ss.get(k("tab")) == TAB_LABELS[i] and (mode is None or ss.get(k("mode")) == mode)
+
+
+@st.cache_data(show_spinner=False)
+def headline_sentence() -> str:
+    return sizes.headline_sentence()
 
 
 @st.cache_resource(show_spinner=False)
@@ -216,15 +221,6 @@ def draw_collisions(page: Page, h: Hashing) -> None:
                  "used in similar contexts. Hashing gives spelling for free; meaning must be learned by the layers.")
 
 
-@st.cache_data(show_spinner=False)
-def uno_search() -> str:
-    """The hashed BERT-tiny variants searched for UNO-EELBERT's size, in words (from sizes.uno_candidates)."""
-    c = sizes.uno_candidates()
-    layers, ffns = sorted({x["layers"] for x in c}), sorted({x["ffn"] for x in c})
-    return (f"{layers[0]}–{layers[-1]} layers, FFN {ffns[0]}–{ffns[-1]}, "
-            + "/".join(dict.fromkeys(x["dtype"] for x in c)))
-
-
 def draw_sizes(page: Page) -> None:
     e_size = st.select_slider("Factorized E", E_SIZES, key=k("E"))
     dtype = st.radio("Chart in", sizes.DTYPES, horizontal=True, key=k("dtype"))
@@ -238,17 +234,7 @@ def draw_sizes(page: Page) -> None:
         page.why(f"Every number is count_parameters() on the real module. Factorized uses E={e_size} (capped at H: "
                  "E ≥ H saves nothing); hashed computes H-dim vectors directly, keeping only position and segment "
                  "vectors. The smaller the model, the bigger the embeddings' share.")
-        h = sizes.eelbert_headline()
-        u = h.uno
-        st.markdown(
-            f"**EELBERT's headline, recomputed.** BERT-tiny: **{h.bert_tiny.total / 1e6:.2f}M** parameters = "
-            f"**{h.bert_tiny.mb['fp32']:.1f} MB** fp32, **{h.bert_tiny.share:.0%}** of it embeddings. "
-            f"EELBERT-tiny (same shape, no table): {h.eelbert_tiny.total:,} parameters = "
-            f"{h.eelbert_tiny.mb['fp32']:.2f} MB fp32 ({h.bert_tiny.total / h.eelbert_tiny.total:.1f}× smaller). "
-            f"UNO-EELBERT is {paper.EELBERT_UNO_MB:g} MB; of the hashed BERT-tiny variants searched "
-            f"({uno_search()}) the closest is **{u['layers']} layer(s), FFN {u['ffn']}, {u['dtype']}**: "
-            f"{u['parameters']:,} parameters = **{u['MB']:.2f} MB**, {h.shrink:.1f}× smaller than BERT-tiny. "
-            "(The paper's exact recipe is not reproduced here; this is a configuration that reaches that size.)")
+        st.markdown(headline_sentence())
 
 
 def draw_price(page: Page) -> None:

@@ -234,9 +234,12 @@ def test_eelbert_headline_is_reproduced():
     assert h.eelbert_tiny.total == h.bert_tiny.total - tiny.vocab_size * tiny.hidden_size
     u = h.uno
     assert u["MB"] == pytest.approx(module_bytes(u["config"], u["dtype"]) / 1e6, rel=1e-12)
-    assert abs(u["MB"] / sizes.EELBERT_TARGET_MB - 1) < 0.1  # UNO-EELBERT: 1.2 MB ...
+    assert abs(u["MB"] / 1.2 - 1) < 0.1  # UNO-EELBERT: 1.2 MB ...
     assert 13 < h.shrink < 17  # ... ~15× smaller than BERT-tiny
     assert all(abs(c["off by"]) >= abs(u["off by"]) - 0.005 for c in sizes.uno_candidates())
+    sentence = sizes.headline_sentence()
+    assert f"**{h.bert_tiny.total / 1e6:.2f}M**" in sentence and f"{u['parameters']:,} parameters" in sentence
+    assert "4.39M" in sentence and "1.2 MB" in sentence  # the paper's two figures, as the page states them
 
 
 # ---------------------------------------------------------------- the price
