@@ -12,6 +12,8 @@ from albertviz.zoo.evaluation import N_ATTENTION_CHUNKS
 from albertviz_app import heap
 from albertviz_app.ui.attention_runs import (
     BERTVIZ_TOKENS,
+    LAYER_PARAM,
+    bertviz_file,
     bertviz_height,
     bertviz_html,
     grid_figure,
@@ -62,7 +64,7 @@ def params(models: list[str]) -> list[Param]:
         Param("compare", k("compare"), False, kind=bool),
         Param("model2", k("model_b"), lambda: MINILM if st.session_state[k("model")] != MINILM else models[0],
               options=pickable, active=lambda: bool(st.session_state.get(k("compare")))),
-        Param("layer", k("layer"), 1, kind=int, low=1, options=lambda: range(1, most("num_layers") + 1)),
+        Param(LAYER_PARAM, k("layer"), 1, kind=int, low=1, options=lambda: range(1, most("num_layers") + 1)),
         Param("head", k("head"), 1, kind=int, low=1, options=lambda: range(1, most("num_heads") + 1)),
         Param("bertviz", k("bertviz_view"), "head", options=list(VIEWS)),
         Param("mask", k("mask_pos"), 2, kind=int, low=0),  # its real default: settle() in draw_mask
@@ -177,20 +179,34 @@ def draw_summaries(page: Page, results: dict[str, dict], s: Settings) -> None:
                            + ". Smaller after means it moved towards MiniLM's pattern on its own.")
 
 
+@st.fragment
+def layer_views(page: Page, results: dict[str, dict], s: Settings, bertviz_area) -> None:
+    """Everything the layer and head selectors change: the chosen head's map and bertviz (further down the page).
+
+    A fragment: picking a layer, a head or a bertviz view reruns only this, not the head grid, the summaries and
+    the [MASK] guesses (on a 128-token paragraph the full rerun made a layer switch take over a second).
+    """
+    layer, head = layer_head(page, results)
+    draw_plans(page, results, s, layer, head)
+    with bertviz_area:
+        draw_bertviz(page, results, s, layer)
+    page.view.draw_link(force=True)  # a fragment rerun changes the URL: the sidebar's link must follow
+
+
 def draw_bertviz(page: Page, results: dict[str, dict], s: Settings, layer: int) -> None:
-    st.subheader("bertviz: head view and model view")
     view = st.radio("View", list(VIEWS), horizontal=True, key=k("bertviz_view"), format_func=VIEWS.get)
     page.publish()
     for col, (m, r) in zip(columns(len(results)), results.items(), strict=True):
         with col, friendly_errors(f"bertviz for {label(m)}"):
-            html_page = bertviz_html(m, s.text, s.pair, view, min(layer, r["config"].num_layers - 1))
+            lay = min(layer, r["config"].num_layers - 1)
             height = bertviz_height(r, view)  # the whole view, no blank: sized from its layers, heads and tokens
-            st.iframe(html_page, height=height, alt=f"bertviz {view} view of {label(m)}")
+            # the same page for every layer: the head view follows the page's ?layer= without reloading
+            st.iframe(bertviz_html(m, s.text, s.pair, view), height=height, alt=f"bertviz {view} view of {label(m)}")
             heap.forget_parsed_urls()  # st.iframe left the whole page in urlsplit's cache (albertviz_app/heap.py)
             n = len(r["enc"].tokens)
             cut = f" Only the first {BERTVIZ_TOKENS} of {n} tokens are drawn." if n > BERTVIZ_TOKENS else ""
-            st.download_button("⬇️ This bertviz view as an offline HTML file", functools.partial(str, html_page),
-                               mime="text/html",
+            st.download_button("⬇️ This bertviz view as an offline HTML file",
+                               functools.partial(bertviz_file, m, s.text, s.pair, view, lay), mime="text/html",
                                file_name=f"albertviz-bertviz-{view}-{m}.html", key=k(f"bertviz_html.{m}"),
                                on_click="ignore", type="tertiary")
             page.why("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "
@@ -257,12 +273,15 @@ def main() -> None:
     results = run_models(settings)
     if not results:
         st.stop()
-    layer, head = layer_head(page, results)
-    draw_plans(page, results, settings, layer, head)
-    draw_grids(page, results, settings)
-    draw_summaries(page, results, settings)
-    draw_bertviz(page, results, settings, layer)
+    top, grids, summaries, bertviz_area = (st.container() for _ in range(4))
+    bertviz_area.subheader("bertviz: head view and model view")  # drawn by the full run: the fragment writes below
+    with grids:
+        draw_grids(page, results, settings)
+    with summaries:
+        draw_summaries(page, results, settings)
     draw_mask(page, list(results), settings.text)
+    with top:  # last: the fragment also redraws the sidebar's link, and must be the last to write it
+        layer_views(page, results, settings, bertviz_area)
 
 
 main()

@@ -8,6 +8,9 @@ side at a projector's 1280 px, where each frame's content is compared with the f
 
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pytest
 
@@ -69,3 +72,72 @@ def test_the_app_frames_show_the_whole_view_side_by_side(app, view):
         assert f["drawn"] <= f["frameH"], f"{f['title']}: content reaches {f['drawn']} px, frame {f['frameH']} px"
         assert f["frameH"] - f["drawn"] <= SLACK_PX, f"{f['title']}: {f['frameH'] - f['drawn']:.0f} px blank"
         assert f["contentW"] <= f["frameW"], f"{f['title']}: {f['contentW']} px wide in a {f['frameW']} px frame"
+
+
+# The frame's own layer select (bertviz's head view), and a mark set in its window: a reload would drop it.
+FRAME_LAYER_JS = """() => [...document.querySelectorAll('iframe[title^="bertviz"]')].map(f => ({
+  layer: f.contentDocument.querySelector('select#layer')?.value ?? null, kept: f.contentWindow.__mark === 1}))"""
+MARK_JS = "() => document.querySelectorAll('iframe[title^=\"bertviz\"]').forEach(f => { f.contentWindow.__mark = 1; })"
+
+
+def frame_layers(app, want: str, timeout_s: float = 5.0) -> list[dict]:
+    """The frames' state once each shows layer `want` (0-based, as bertviz's select), or after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        frames = app.page.evaluate(FRAME_LAYER_JS)
+        if (frames and all(f["layer"] == want for f in frames)) or time.monotonic() > deadline:
+            return frames
+        app.page.wait_for_timeout(100)
+
+
+def test_the_head_view_follows_the_pages_layer_without_reloading(app):
+    app.visit("attention?layer=2")
+    assert frame_layers(app, "1") == [{"layer": "1", "kept": False}], "a link's layer opens the frame on it"
+    app.page.evaluate(MARK_JS)
+    app.select("attention.layer", "4")
+    assert frame_layers(app, "3") == [{"layer": "3", "kept": True}], "the frame must switch, not reload"
+    # a layer picked in the frame itself stays until the page's layer changes again
+    app.page.frame_locator('iframe[title^="bertviz"]').locator("select#layer").select_option("5")
+    app.page.wait_for_timeout(600)
+    assert frame_layers(app, "5", timeout_s=0) == [{"layer": "5", "kept": True}]
+    app.select("attention.layer", "1")
+    assert frame_layers(app, "0") == [{"layer": "0", "kept": True}]
+    app.assert_healthy()
+
+
+def test_a_standalone_head_view_keeps_its_rendered_layer(chromium):
+    """Opened from disk (no host page) the follow script does nothing: the file opens on the layer it was made at."""
+    rng = np.random.default_rng(1)
+    attn = rng.random((4, 2, 6, 6))
+    attn /= attn.sum(-1, keepdims=True)
+    page = chromium.new_page()
+    try:
+        page.set_content(bo.render("head", attn, [f"t{i}" for i in range(6)], layer=2, follow="layer"))
+        page.wait_for_selector("#vis svg")
+        page.wait_for_timeout(300)
+        assert page.locator("select#layer").input_value() == "2"
+    finally:
+        page.close()
+
+
+def test_the_downloaded_view_opens_offline_on_the_pages_layer(app, chromium, tmp_path):
+    """The download inlines d3 and jQuery (the frame references the app's copies): from disk, with every request
+    refused, it still draws, on the layer the page showed."""
+    app.visit("attention?layer=3")
+    with app.page.expect_download() as got:
+        app.page.get_by_role("button", name=re.compile("bertviz view as an offline HTML file")).first.click()
+    path = tmp_path / "view.html"
+    got.value.save_as(path)
+    doc = path.read_text()
+    assert "/app/static/" not in doc and "<script src" not in doc
+    page = chromium.new_page()
+    refused = []
+    page.route("**/*", lambda route: (refused.append(route.request.url), route.abort())
+               if not route.request.url.startswith("file:") else route.continue_())
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector("#vis svg", timeout=10_000)
+        assert page.locator("select#layer").input_value() == "2"
+        assert not refused, refused
+    finally:
+        page.close()
