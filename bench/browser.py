@@ -150,11 +150,13 @@ STATE_JS = """() => {
 START_WAIT_S = 3.0  # an interaction that starts no rerun within this long (same value typed again) caused none
 
 
-def wait_idle(page, timeout: float = 60.0, settle: float = 0.2, since: int | None = None) -> None:
+def wait_idle(page, timeout: float = 60.0, settle: float = 0.2, since: int | None = None,
+              also: str | None = None) -> float:
     """Block until Streamlit has finished running the page (sync Playwright page), bounded by `timeout`.
 
     `since`: the run count (RUNS_JS) read before the interaction; we first wait (briefly) for a newer run
-    to start, then for the page to look idle for `settle` seconds in a row.
+    to start, then for the page to look idle for `settle` seconds in a row. `also`: a JavaScript predicate
+    that must hold too. Returns the time.monotonic() at which the page became idle (and stayed so).
     """
     deadline = time.monotonic() + timeout
     if since is not None:
@@ -163,10 +165,10 @@ def wait_idle(page, timeout: float = 60.0, settle: float = 0.2, since: int | Non
             page.wait_for_timeout(25)
     calm_since = None
     while time.monotonic() < deadline:
-        if page.evaluate(IDLE_JS):
+        if page.evaluate(IDLE_JS) and (also is None or page.evaluate(also)):
             calm_since = calm_since or time.monotonic()
             if time.monotonic() - calm_since >= settle:
-                return
+                return calm_since
         else:
             calm_since = None
         page.wait_for_timeout(50)

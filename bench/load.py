@@ -432,10 +432,11 @@ def report(cost: dict, levels: list[Level], replicas: int, models: list[str], rs
     out.append(Result(f"{tag}: errors", len(errors), "", "0", not errors,
                       "; ".join(errors[:3]) + (f" … and {len(errors) - 3} more" if len(errors) > 3 else "")))
     growth = (rss[2] - rss[1]) / 1e6
-    out.append(Result(f"{tag}: server RSS growth", round(growth, 1), "MB", f"≤ {GOALS['rss_growth_mb']:g}",
-                      growth <= GOALS["rss_growth_mb"],
-                      f"{rss[1] / 1e6:.0f} MB after warm-up ({len(models)} models loaded; {rss[0] / 1e6:.0f} MB at "
-                      f"start) → {rss[2] / 1e6:.0f} MB after the class; {where}"))
+    if levels:  # LOAD_RAMP=0 ran no class: a growth "after the class" would report the cost rounds instead
+        out.append(Result(f"{tag}: server RSS growth", round(growth, 1), "MB", f"≤ {GOALS['rss_growth_mb']:g}",
+                          growth <= GOALS["rss_growth_mb"],
+                          f"{rss[1] / 1e6:.0f} MB after warm-up ({len(models)} models loaded; {rss[0] / 1e6:.0f} MB "
+                          f"at start) → {rss[2] / 1e6:.0f} MB after the class; {where}"))
     for lv in levels:
         if lv.browser:
             b = lv.browser

@@ -54,13 +54,22 @@ def rerun_after_switch(slug: str, widget: str, models=("none-full", "all-full"),
                   f"median of {repeats}, {models[0]} ↔ {models[1]}, {torch.get_num_threads()} torch thread(s)")
 
 
+# True when every bertviz head view on the page shows layer LAYER (0-based, as bertviz's own select).
+FRAME_ON_LAYER_JS = """() => [...document.querySelectorAll('iframe')].every(f => {
+  const s = f.contentDocument && f.contentDocument.querySelector('select#layer');
+  return s && s.value === 'LAYER';
+})"""
+
+
 PARAGRAPH = " ".join(["The quick brown fox jumps over the lazy dog while the cat sleeps on a warm mat near the "
                       "door."] * 6)  # 128 word pieces for the zoo's tokenizer
 
 
-def _visit(browser, url: str) -> tuple[Any, Any, float]:
+def _visit(browser, url: str, init: str = "") -> tuple[Any, Any, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(RUN_COUNTER_JS)
+    if init:
+        context.add_init_script(init)
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
@@ -110,6 +119,38 @@ def first_visit_rows(browser, url: str, repeats: int) -> list[Result]:
     return out
 
 
+def layer_switches(browser, url: str, switches: int) -> tuple[list[float], list[float]]:
+    """Seconds per Attention layer switch on a 128-token paragraph, two ways (issue 16, item 6).
+
+    From the click on the layer's option to the moment the page became idle and stayed so — the script run over,
+    nothing spinning, every bertviz frame on the new layer; plotly draws on the page's main thread, where these
+    checks run too, so they wait for it. And as first measured: from before opening the menu to wait_idle's
+    return, which adds Playwright's menu click and option lookup and wait_idle's 0.2 s confirmation, and did not
+    wait for bertviz.
+    """
+    context, page, _ = _visit(browser, f"{url}/attention")
+    box = page.locator(key_css("attention.text")).locator("input").first
+    box.fill(PARAGRAPH)
+    runs = page.evaluate(RUNS_JS)
+    box.press("Enter")
+    wait_idle(page, timeout=300, since=runs)
+    drawn, times = [], []
+    for i in range(switches):
+        layer = 2 + i % 2
+        opener = page.locator(key_css("attention.layer")).locator(SELECTBOX).first
+        runs, t0 = page.evaluate(RUNS_JS), time.monotonic()
+        opener.click()
+        option = page.get_by_role("option", name=str(layer), exact=True)
+        option.wait_for()
+        clicked = time.monotonic()
+        option.click()
+        idle = wait_idle(page, timeout=300, since=runs, also=FRAME_ON_LAYER_JS.replace("LAYER", str(layer - 1)))
+        times.append(time.monotonic() - t0)
+        drawn.append(idle - clicked)
+    context.close()
+    return drawn, times
+
+
 def browser_rows(repeats: int = 3, switches: int = 6) -> list[Result]:
     """First visits per page and the Attention layer switch on a 128-token paragraph."""
     from playwright.sync_api import sync_playwright  # optional (requirements-dev), like bench.load_browser
@@ -117,24 +158,15 @@ def browser_rows(repeats: int = 3, switches: int = 6) -> list[Result]:
     with StreamlitServer() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         out = first_visit_rows(browser, server.url, repeats)
-        context, page, _ = _visit(browser, f"{server.url}/attention")
-        box = page.locator(key_css("attention.text")).locator("input").first
-        box.fill(PARAGRAPH)
-        runs = page.evaluate(RUNS_JS)
-        box.press("Enter")
-        wait_idle(page, timeout=300, since=runs)
-        times = []
-        for i in range(switches):
-            opener = page.locator(key_css("attention.layer")).locator(SELECTBOX).first
-            runs, t0 = page.evaluate(RUNS_JS), time.perf_counter()
-            opener.click()
-            page.get_by_role("option", name=str(2 + i % 2), exact=True).click()
-            wait_idle(page, timeout=300, since=runs)
-            times.append(time.perf_counter() - t0)
-        context.close()
-    med, worst = statistics.median(times), max(times)
+        drawn, times = layer_switches(browser, server.url, switches)
+    med, worst = statistics.median(drawn), max(drawn)
     out.append(Result("browser: Attention layer switch, 128-token paragraph (median)", round(med, 2), "s", "≤ 1",
-                      med <= 1, f"{switches} switches, worst {worst:.2f} s (goal ≤ 2 s)"))
+                      med <= 1, f"{switches} switches, worst {worst:.2f} s (goal ≤ 2 s); from the click on the "
+                      "option to the last redraw (script end, head map, bertviz), in the page's clock"))
+    med, worst = statistics.median(times), max(times)
+    out.append(Result("browser: Attention layer switch, as first measured (median)", round(med, 2), "s", "—", None,
+                      f"worst {worst:.2f} s; the same switches timed from before opening the menu to wait_idle's "
+                      "return: Playwright's two clicks and the 0.2 s confirmation included"))
     return out
 
 
