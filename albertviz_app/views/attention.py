@@ -210,8 +210,9 @@ def draw_bertviz(page: Page, results: dict[str, dict], s: Settings, layer: int) 
                                file_name=f"albertviz-bertviz-{view}-{m}.html", key=k(f"bertviz_html.{m}"),
                                on_click="ignore", type="tertiary")
             page.why("bertviz (Jesse Vig) running fully offline: d3 and jQuery come from local Python packages. "
-                     "Head view: hover a token to see where it looks; colours are heads. Model view: every head "
-                     f"of every layer; click one to enlarge.{cut}")
+                     "Head view: hover a token to see where it looks; colours are heads; bertviz counts layers "
+                     f"from 0, so its layer {lay} is layer {lay + 1} here. Model view: every head of every layer; "
+                     f"click one to enlarge.{cut}")
 
 
 def draw_mask(page: Page, models: list[str], text: str) -> None:
