@@ -7,9 +7,7 @@ almost nothing, so what `make load` measures is the server. It sends what the fr
 - on a widget change, `rerun_script` with the state of **every widget on the page** (the frontend's widget manager
   commits each widget's value when it mounts), the changed one with its new value, the current page's script
   hash and the hashes of the large messages it has cached (`cached_message_hashes`);
-- on a page change from the menu, `rerun_script` with the new page's script hash and no widget states;
-- for a widget drawn by an `st.fragment` (the element's `Delta.fragment_id`), the same `rerun_script` naming that
-  fragment, so the server reruns only it — and, after the fragment's run, the widgets of the rest of the page stay.
+- on a page change from the menu, `rerun_script` with the new page's script hash and no widget states.
 
 It keeps Streamlit's client-side message cache: a `ForwardMsg` marked `metadata.cacheable` is remembered by its
 hash, the server then answers a repeat with a small `ref_hash` message, and entries unused for more than
@@ -66,7 +64,6 @@ class Widget:
     value_type: str
     value: object  # None: no value (the frontend sends no state for it)
     options: list[str] = field(default_factory=list)
-    fragment: str = ""  # the st.fragment that drew it ('' = the page script itself)
 
     @property
     def key(self) -> str:
@@ -195,8 +192,7 @@ class Session:
         if widget.kind in ("selectbox", "radio") and value not in widget.options:
             raise ProtocolError(f"{value!r} is not an option of {key!r} ({widget.options})")
         widget.value = value
-        msg = self._rerun_msg(self._states(), "", self.page_hash, fragment=widget.fragment)
-        r = await self._interact(f"{key} = {value!r}", msg)
+        r = await self._interact(f"{key} = {value!r}", self._rerun_msg(self._states(), "", self.page_hash))
         shown = next((w.value for w in self.widgets.values() if w.key == key), value)  # gone: nothing to check
         if not r.errors and shown != value:  # the page put its own value back: the student's change was lost
             r.errors.append(f"{key}: chose {value!r}, the page shows {shown!r}")
@@ -206,8 +202,7 @@ class Session:
         """Press a button: a trigger, true for this one run only."""
         widget = self.widget(key)
         trigger = WidgetState(id=widget.id, trigger_value=True)
-        msg = self._rerun_msg(self._states() + [trigger], "", self.page_hash, fragment=widget.fragment)
-        return await self._interact(f"click {key}", msg)
+        return await self._interact(f"click {key}", self._rerun_msg(self._states() + [trigger], "", self.page_hash))
 
     def widget(self, key: str) -> Widget:
         for w in self.widgets.values():
@@ -241,10 +236,9 @@ class Session:
             states.append(state)
         return states
 
-    def _rerun_msg(self, states: list[WidgetState], page_name: str, page_hash: str, fragment: str = "") -> BackMsg:
+    def _rerun_msg(self, states: list[WidgetState], page_name: str, page_hash: str) -> BackMsg:
         msg = BackMsg()
         r = msg.rerun_script
-        r.fragment_id = fragment
         # the browser sends the address bar's query: the view the app last wrote there (st.query_params). A page
         # that mirrors its widgets in the URL reads an empty one as "the menu dropped the view" and restores it.
         r.query_string = self.query_string
@@ -320,7 +314,7 @@ class Session:
         elif kind == "session_event" and msg.session_event.WhichOneof("type") == "script_compilation_exception":
             self._errors.append(f"script compilation error: {msg.session_event.script_compilation_exception}")
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            self._element(msg.delta.new_element, msg.delta.fragment_id)
+            self._element(msg.delta.new_element)
         elif kind == "script_finished":
             status = msg.script_finished
             if status == FINISHED.FINISHED_EARLY_FOR_RERUN:
@@ -328,15 +322,11 @@ class Session:
             self.runs += 1
             if status == FINISHED.FINISHED_SUCCESSFULLY:
                 self.widgets = self._seen_this_run  # the frontend drops the state of widgets no longer drawn
-            elif status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:  # only the fragments that ran redrew
-                ran = set(msg.metadata.run.fragment_ids) | {w.fragment for w in self._seen_this_run.values()}
-                kept = {i: w for i, w in self.widgets.items() if w.fragment not in ran}
-                self.widgets = kept | self._seen_this_run
             # ForwardMessageCache.incrementRunCount: entries unused for more than max age runs are dropped
             self.cache = {h: used for h, used in self.cache.items() if self.runs - used <= self.max_cache_age}
             self._finished.put_nowait(DONE.get(status, f"status {status}"))
 
-    def _element(self, el, fragment: str = "") -> None:
+    def _element(self, el) -> None:
         self.elements.append(el)
         kind = el.WhichOneof("type")
         if kind == "exception":
@@ -361,4 +351,4 @@ class Session:
         if old is not None and not getattr(proto, "set_value", False) and old.value is not None:
             value = old.value
         self._seen_this_run[proto.id] = Widget(proto.id, kind, value_type, value,
-                                               list(getattr(proto, "options", [])), fragment)
+                                               list(getattr(proto, "options", [])))

@@ -11,11 +11,8 @@ settings object is a NamedTuple: Streamlit re-executes the page script on every 
 costs ~1.4 ms each time (a NamedTuple ~0.2 ms). Every key
 a page puts in session_state — widgets, charts, its own state — is `<slug>.<name>` (`attention.text`,
 `parameters.hidden_size`, `quiz.answer.0`): `Page.key` builds one and `start` refuses a view parameter keyed
-otherwise. A section whose widgets change only that section can be an `st.fragment`, so that they rerun it alone
-(Attention's layer, head and bertviz view): it is called last in the page's run and forces `view.draw_link`, since
-Streamlit lets a fragment redraw the sidebar's link only if it drew it in the full run too. The URL parameter
-names (`?text=…&layer=2`) are separate and never change, so shared links keep working. The sidebar's own
-widgets are `view.*`.
+otherwise. The URL parameter names (`?text=…&layer=2`) are separate and never change, so shared links keep
+working. The sidebar's own widgets are `view.*`.
 """
 
 from __future__ import annotations

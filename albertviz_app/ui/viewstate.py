@@ -188,7 +188,8 @@ class ViewState:
                 else:
                     st.query_params[p.name] = want
         ss.setdefault(STORE, {})[self.page] = written
-        self.draw_link()
+        if self._link_slot is not None:
+            self._draw_link()
 
     # --------------------------------------------------------------------------- the link
 
@@ -206,15 +207,11 @@ class ViewState:
     def link_control(self, where=None) -> None:
         """A "copy link to this view" popover (in the sidebar by default), refreshed by every publish()."""
         self._link_slot = (where or st.sidebar).empty()
-        self.draw_link()
+        self._draw_link()
 
-    def draw_link(self, force: bool = False) -> None:
-        """Refresh the sidebar's link. A page fragment that changes the URL forces it on every run of its own:
-        Streamlit lets a fragment redraw a container outside it only if it also drew there in the full run."""
-        if self._link_slot is None:
-            return
+    def _draw_link(self) -> None:
         link = self.link()
-        if link == self._link_drawn and not force:  # every section's publish() calls this; most change nothing
+        if link == self._link_drawn:  # every section's publish() calls this; most change nothing
             return
         self._link_drawn = link
         with self._link_slot.container(), st.popover("🔗 Link to this view", width="stretch"):

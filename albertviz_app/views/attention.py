@@ -179,21 +179,8 @@ def draw_summaries(page: Page, results: dict[str, dict], s: Settings) -> None:
                            + ". Smaller after means it moved towards MiniLM's pattern on its own.")
 
 
-@st.fragment
-def layer_views(page: Page, results: dict[str, dict], s: Settings, bertviz_area) -> None:
-    """Everything the layer and head selectors change: the chosen head's map and bertviz (further down the page).
-
-    A fragment: picking a layer, a head or a bertviz view reruns only this, not the head grid, the summaries and
-    the [MASK] guesses (on a 128-token paragraph the full rerun made a layer switch take over a second).
-    """
-    layer, head = layer_head(page, results)
-    draw_plans(page, results, s, layer, head)
-    with bertviz_area:
-        draw_bertviz(page, results, s, layer)
-    page.view.draw_link(force=True)  # a fragment rerun changes the URL: the sidebar's link must follow
-
-
 def draw_bertviz(page: Page, results: dict[str, dict], s: Settings, layer: int) -> None:
+    st.subheader("bertviz: head view and model view")
     view = st.radio("View", list(VIEWS), horizontal=True, key=k("bertviz_view"), format_func=VIEWS.get)
     page.publish()
     for col, (m, r) in zip(columns(len(results)), results.items(), strict=True):
@@ -274,15 +261,12 @@ def main() -> None:
     results = run_models(settings)
     if not results:
         st.stop()
-    top, grids, summaries, bertviz_area = (st.container() for _ in range(4))
-    bertviz_area.subheader("bertviz: head view and model view")  # drawn by the full run: the fragment writes below
-    with grids:
-        draw_grids(page, results, settings)
-    with summaries:
-        draw_summaries(page, results, settings)
+    layer, head = layer_head(page, results)
+    draw_plans(page, results, settings, layer, head)
+    draw_grids(page, results, settings)
+    draw_summaries(page, results, settings)
+    draw_bertviz(page, results, settings, layer)
     draw_mask(page, list(results), settings.text)
-    with top:  # last: the fragment also redraws the sidebar's link, and must be the last to write it
-        layer_views(page, results, settings, bertviz_area)
 
 
 main()
