@@ -160,8 +160,8 @@ def wait_idle(page, timeout: float = 60.0, settle: float = 0.2, since: int | Non
     """
     deadline = time.monotonic() + timeout
     if since is not None:
-        # A run the counter never saw (a fragment's run can start and end between two renders while the page is
-        # busy, so 'running' never reaches the DOM) would cost START_WAIT_S: `also` holding ends the wait too.
+        # A run the counter never saw (a short run can start and end between two renders of a busy page, so
+        # 'running' never reaches the DOM) would cost START_WAIT_S: `also` holding ends the wait too.
         start_by = time.monotonic() + START_WAIT_S
         while (time.monotonic() < start_by and page.evaluate(RUNS_JS) <= since
                and not (also is not None and page.evaluate(also))):

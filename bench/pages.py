@@ -65,11 +65,9 @@ PARAGRAPH = " ".join(["The quick brown fox jumps over the lazy dog while the cat
                       "door."] * 6)  # 128 word pieces for the zoo's tokenizer
 
 
-def _visit(browser, url: str, init: str = "") -> tuple[Any, Any, float]:
+def _visit(browser, url: str) -> tuple[Any, Any, float]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(RUN_COUNTER_JS)
-    if init:
-        context.add_init_script(init)
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)

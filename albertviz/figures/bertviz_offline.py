@@ -263,10 +263,8 @@ def render(view: str, attentions, tokens: list[str], sentence_b_start: int | Non
 
 
 def head_view_html(attentions, tokens: list[str], sentence_b_start: int | None = None,
-                   layer: int | None = None, heads: list[int] | None = None,
-                   follow: str | None = None) -> str:
-    """`follow`: the host page's query parameter whose 1-based layer the embedded view shows (FOLLOW_SCRIPT)."""
-    return render("head", attentions, tokens, sentence_b_start, layer=layer, heads=heads, follow=follow)
+                   layer: int | None = None, heads: list[int] | None = None) -> str:
+    return render("head", attentions, tokens, sentence_b_start, layer=layer, heads=heads)
 
 
 def model_view_html(attentions, tokens: list[str], sentence_b_start: int | None = None) -> str:
