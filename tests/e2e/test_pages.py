@@ -36,8 +36,13 @@ def test_every_page_in_the_menu_is_covered():
 @pytest.mark.parametrize("slug", [p.slug for p in PAGES])
 def test_every_page_renders_its_charts_and_is_screenshotted(app, slug):
     title, least_charts = EXPECTED[slug]
+    scripts = []  # the frontend's lazily loaded chunks this first visit fetched
+    app.page.on("request", lambda r: scripts.append(r.url.rsplit("/", 1)[-1]) if "/static/js/" in r.url else None)
     app.visit(slug)
     app.assert_healthy()
+    # st.code's syntax highlighter is 1.5 MB of JavaScript, evaluated before the charts draw (≈0.4 s of a new
+    # browser's first visit to Attention): no page shows code on arrival (the link popover's st.code mounts on open)
+    assert not [s for s in scripts if s.startswith("StreamlitSyntaxHighlighter")], scripts
     assert title in app.page.locator("h1").first.inner_text()
     assert app.charts() >= least_charts
     # the menu is the app's own navigation (titles), not Streamlit's file-name fallback
