@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from bench.protocol import Interaction, ProtocolError, Session, run_sync
-from bench.timing import Result
+from bench.timing import Result, reference_cpu_ms
 
 RAMP = [5, 10, 20, 30]
 STEP_S = 45.0
@@ -40,7 +40,7 @@ ARRIVAL_S = 2.0  # a class size's students arrive spread over this long, not in 
 MAX_SESSIONS = 60
 MAX_REQUESTS = 5000  # for the whole run, all class sizes together
 INTERACTION_TIMEOUT_S = 30.0
-COST_ROUNDS = 8  # interactions per page when measuring the cost of one
+COST_ROUNDS = 16  # interactions per page when measuring the cost of one (CPU times tick in 10 ms: 8 was too few)
 SATURATED_P95_S = 4.0  # a class size this slow ends the ramp: larger ones would only queue longer
 GOALS = {"p95_s": 1.0, "errors": 0, "rss_growth_mb": 300.0, "cpu_ms": 100.0, "kb": 200.0, "sessions": 30}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -394,7 +394,8 @@ def report(cost: dict, levels: list[Level], replicas: int, models: list[str], rs
     where = (f"{replicas} replicas behind nginx" if replicas > 1 else "one server") + \
         (f", {' '.join(f'{k}={v}' for k, v in env.items())}" if env else "")
     machine = (f"loopback, {where}; load average {loads[0][0]:.1f} before, {loads[1][0]:.1f} after "
-               f"(other work on the machine counts: compare runs at equal background load)")
+               f"(other work on the machine counts: compare runs at equal background load); reference workload "
+               f"{reference_cpu_ms():.0f} ms CPU (bench.timing.reference_cpu_ms: compare CPU across runs by it)")
     out: list[Result] = []
     tag = ("load" if replicas <= 1 else f"load, {replicas} replicas via nginx") + \
         (f" ({', '.join(f'{k}={v}' for k, v in env.items())})" if env else "")  # a server setting's rows of its own

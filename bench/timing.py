@@ -52,6 +52,23 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int = 30, warmup:
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
+def reference_cpu_ms(repeats: int = 5) -> float:
+    """CPU milliseconds of one fixed pure-Python workload (median of `repeats`), printed beside absolute CPU
+    figures: these 2-core machines differ from one session to the next (neighbours, steal), and the same code
+    gave Attention 105 ms per interaction on 1 December's machine and 55 ms on 2 December's. Two runs' CPU
+    figures compare only as far as their reference times agree."""
+    import json
+
+    rows = [{"layer": i, "head": i % 12, "weights": [j / 7 for j in range(32)]} for i in range(400)]
+    samples = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        json.loads(json.dumps(rows))
+        sum(i * i for i in range(200_000))
+        samples.append(time.process_time() - t0)
+    return statistics.median(samples) * 1e3
+
+
 def machine() -> str:
     import os
 

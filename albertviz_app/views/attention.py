@@ -226,7 +226,7 @@ def draw_mask(page: Page, models: list[str], text: str) -> None:
     begin, end = base.tokenizer.encode(text).offsets[pos]
     hidden = text[begin:end]
     st.markdown(f"The models read (first sentence only; hidden: `{hidden.replace('`', '')}`):")
-    st.text(masked)  # not st.code: its syntax highlighter is a 1.5 MB script the browser would load for one line
+    st.container(border=True).text(masked)  # not st.code: its highlighter is 1.5 MB of JavaScript for one line
     for col, m in zip(columns(len(mask_models)) if len(mask_models) == len(models) else [st.container()],
                       mask_models, strict=False):
         with col, friendly_errors(f"the guesses of {label(m)}"):
