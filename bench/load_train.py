@@ -97,15 +97,30 @@ def class_presses(url: str, seeds: list[int], timeout: float,
     return results, lat, [e for st in students for e in st.errors]
 
 
+def by_replica(presses: list[Press]) -> list[list[Press]]:
+    """The presses each replica served, in the order they were asked: every replica keeps a queue of its own
+    (one server: one group)."""
+    groups: dict[str, list[Press]] = {}
+    for p in sorted(presses, key=lambda p: p.asked_at):
+        groups.setdefault(p.replica, []).append(p)
+    return list(groups.values())
+
+
 def fifo_violations(presses: list[Press], workers: int) -> list[str]:
-    """A run asked for `workers` or more places after another must not finish before it (equal-length runs)."""
-    order = sorted(presses, key=lambda p: p.asked_at)
+    """In one replica's queue, a run asked for `workers` or more places after another must not finish before it
+    (equal-length runs)."""
     bad = []
-    for i, a in enumerate(order):
-        for b in order[i + workers:]:
-            if a.asked_at + a.latency > b.asked_at + b.latency:
-                bad.append(f"seed {b.seed} (asked later) finished before seed {a.seed}")
+    for order in by_replica(presses):
+        for i, a in enumerate(order):
+            for b in order[i + workers:]:
+                if a.asked_at + a.latency > b.asked_at + b.latency:
+                    bad.append(f"seed {b.seed} (asked later) finished before seed {a.seed}")
     return bad
+
+
+def queued_unshown(presses: list[Press], workers: int) -> list[int]:
+    """Seeds that had to queue (a replica's `workers` earlier presses were training) but were never shown a place."""
+    return [p.seed for order in by_replica(presses) for p in order[workers:] if not p.positions]
 
 
 def same_result(tag: str, n: int, same: list[Press], t_alone: float, machine: str) -> Result:
@@ -119,12 +134,13 @@ def same_result(tag: str, n: int, same: list[Press], t_alone: float, machine: st
                   f"{sorted({p.replica for p in same if p.replica})}; " + "; ".join(errors[:2]) + f"; {machine}")
 
 
-def diff_results(tag: str, n: int, diff: list[Press], at_once: int, fifo_checked: bool, records: int,
+def diff_results(tag: str, n: int, diff: list[Press], workers: int, records: int,
                  browse: tuple[list[float], list[str]], browsing: int, machine: str) -> list[Result]:
     waits = sorted(p.latency for p in diff)
     lost = [p.seed for p in diff if not p.finished]
-    unshown = [p.seed for p in sorted(diff, key=lambda p: p.asked_at)[at_once:] if not p.positions]
-    fifo = fifo_violations(diff, at_once) if fifo_checked else []
+    groups = by_replica(diff)
+    unshown = queued_unshown(diff, workers)
+    fifo = fifo_violations(diff, workers)
     errors = [e for p in diff for e in p.errors]
     ok = not lost and not unshown and not fifo and not errors and records == n
     lat, browse_err = browse
@@ -132,9 +148,9 @@ def diff_results(tag: str, n: int, diff: list[Press], at_once: int, fifo_checked
     return [Result(f"{tag}: {n} students press Train with {n} different seeds within {PRESS_WINDOW_S:.0f} s, runs "
                    "finished", n - len(lost), f"of {n}", f"{n}, FIFO, each queued one shown its place", ok,
                    f"waits min {waits[0]:.0f} / median {percentile(waits, 50):.0f} / max {waits[-1]:.0f} s "
-                   f"({at_once} at once); lost {lost}; queued without a position shown {unshown}; FIFO violations "
-                   f"{len(fifo)}" + ("" if fifo_checked else " (not checked through nginx: each replica has its "
-                                     "own queue)") + f"; {records} run records for {n} distinct runs; "
+                   f"({workers} at once per replica; presses per replica {[len(g) for g in groups]}); lost {lost}; "
+                   f"queued without a place shown {unshown}; FIFO violations {len(fifo)} (within each replica's "
+                   f"queue); {records} run records for {n} distinct runs; "
                    + "; ".join((errors + fifo)[:2]) + f"; {machine}"),
             Result(f"{tag}: p95 of {browsing} browsing students while those {n} runs train", round(p95, 2), "s",
                    f"≤ {GOALS['browse_p95_s']:g}", p95 <= GOALS["browse_p95_s"] and not browse_err,
@@ -172,8 +188,11 @@ def run() -> list[Result]:
                                               browsing=browsing)
             stored = sum((r / "run.json").exists() for r in folder.iterdir())
             records = stored - 1 - ("same" in scenarios)  # less the alone run and the same-settings one
-            out += diff_results(tag, n, diff, workers * replicas, replicas == 1, records, (lat, errors), browsing,
-                                machine)
+            first = min(p.asked_at for p in diff)
+            for p in sorted(diff, key=lambda p: p.asked_at):
+                print(f"     seed {p.seed:2d} on {p.replica or 'the server'}: asked +{p.asked_at - first:4.1f} s, "
+                      f"waited {p.latency:5.1f} s, places shown {p.positions[:3]}", flush=True)
+            out += diff_results(tag, n, diff, workers, records, (lat, errors), browsing, machine)
     finally:
         servers.stop()
     return out
