@@ -92,7 +92,7 @@ def test_attention_text_boxes_take_any_input(attention, box, name):
         assert f"only the first {MAX_CHARS:,} are used" in messages(at) or box == "attention.pair"
         assert "so it was cut to fit" in messages(at)
     if name in ("script tag", "img onerror", "template"):  # the characters reach the model as plain text
-        masked = " ".join(c.value for c in at.code)
+        masked = " ".join(t.value for t in at.text)  # the masked sentence is shown with st.text
         assert box == "attention.pair" or "[MASK]" in masked
 
 
@@ -102,7 +102,7 @@ def test_attention_works_again_after_bad_input(attention):
     at.text_input(key="attention.text").input("Good night, sweet prince.").run()
     assert_safe(at, "valid sentence")
     assert not at.error and len(at.get("plotly_chart")) >= 4
-    assert "[MASK]" in at.code[0].value
+    assert any("[MASK]" in t.value for t in at.text), [t.value for t in at.text]  # the masked sentence
 
 
 @pytest.fixture(scope="module")
